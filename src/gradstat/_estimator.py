@@ -1,0 +1,96 @@
+"""The scikit-learn estimator protocol without importing scikit-learn at run time.
+
+``get_params``/``set_params`` read the constructor's signature (hyper-parameters
+are constructor arguments, stored unchanged); ``__sklearn_tags__`` is only ever
+called by scikit-learn itself, so it may import it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from typing import Any
+
+import numpy as np
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a method needs a fitted estimator (as scikit-learn's NotFittedError)."""
+
+
+@functools.cache
+def _with_sklearn_error(sklearn_error: type[Exception]) -> type[Exception]:
+    return type("NotFittedError", (NotFittedError, sklearn_error), {})
+
+
+def _not_fitted_error() -> type[Exception]:
+    """Our NotFittedError, also an instance of scikit-learn's when scikit-learn is loaded
+    (code that catches scikit-learn's error must have imported it)."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError
+    return _with_sklearn_error(sklearn_exceptions.NotFittedError)
+
+
+class Estimator:
+    """Base of gradstat's estimators: parameters, repr, tags."""
+
+    _estimator_type: str = ""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Estimator:
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {valid}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_fitted(self, attribute: str) -> None:
+        if not hasattr(self, attribute):
+            raise _not_fitted_error()(
+                f"This {type(self).__name__} instance is not fitted yet; call 'fit' first."
+            )
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        tags = Tags(estimator_type=self._estimator_type or None, target_tags=TargetTags(required=True))
+        if self._estimator_type == "regressor":
+            tags.regressor_tags = RegressorTags()
+        elif self._estimator_type == "classifier":
+            tags.classifier_tags = ClassifierTags()
+        return tags
+
+
+class RegressorMixin:
+    """``score`` is R² of the predictions, as scikit-learn's regressors."""
+
+    _estimator_type = "regressor"
+
+    def score(self, X: Any, y: Any) -> float:
+        y_true = np.asarray(y, dtype=float)
+        resid = y_true - self.predict(X)  # type: ignore[attr-defined]
+        centred = y_true - y_true.mean()
+        return float(1.0 - (resid @ resid) / (centred @ centred))
+
+
+class ClassifierMixin:
+    """``score`` is the accuracy of the predictions, as scikit-learn's classifiers."""
+
+    _estimator_type = "classifier"
+
+    def score(self, X: Any, y: Any) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))  # type: ignore[attr-defined]

@@ -1,0 +1,102 @@
+"""Command line: ``gradstat ols``, ``gradstat train``, ``gradstat demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+
+def _read_table(source: str) -> pd.DataFrame:
+    """A CSV path, ``-`` for standard input, or the name of a bundled data set."""
+    if source == "-":
+        return pd.read_csv(sys.stdin)
+    path = Path(source)
+    if path.exists():
+        return pd.read_csv(path)
+    from gradstat import datasets
+
+    if source.lower() in datasets.names():
+        return datasets.load(source)
+    raise SystemExit(f"gradstat: no file {source!r} (bundled data sets: {', '.join(datasets.names())})")
+
+
+def _run_ols(args: argparse.Namespace) -> int:
+    from gradstat.linear import compare, ols
+
+    data = _read_table(args.data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = ols(args.formula, data, missing=args.missing, cov_type=args.cov_type)
+        reduced = ols(args.compare, data, missing=args.missing) if args.compare else None
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(fit.summary())
+    print("\nAnalysis of variance:")
+    print(fit.anova().to_string(float_format=lambda v: f"{v:.6g}", na_rep=""))
+    print("\nSequential F-tests by term:")
+    print(fit.anova(by_term=True).to_string(float_format=lambda v: f"{v:.6g}", na_rep=""))
+    if reduced is not None:
+        print("\nNested-model F-test (reduced vs full):")
+        print(compare(reduced, fit).to_string(float_format=lambda v: f"{v:.6g}", na_rep=""))
+    return 0
+
+
+def _run_train(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.kind == "images":
+        from gradstat.nn.train_images import main as train_images
+
+        return train_images(rest)
+    from gradstat.nn.train_text import main as train_text
+
+    return train_text(rest)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from gradstat.demo import run_demo
+
+    run_demo(Path(args.out), parts=args.parts)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradstat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_ols = sub.add_parser("ols", help="fit a linear model and print summary, ANOVA and tests")
+    p_ols.add_argument("data", help="CSV file, '-' for standard input, or a bundled data set name")
+    p_ols.add_argument("formula", help="e.g. 'mpg ~ wt + hp + C(cyl)'")
+    p_ols.add_argument("--compare", metavar="FORMULA", help="a reduced model to test against FORMULA")
+    p_ols.add_argument("--missing", choices=["raise", "drop"], default="raise")
+    p_ols.add_argument("--cov-type", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"], default="nonrobust")
+
+    p_train = sub.add_parser("train", help="train a network (images: CNN/MLP; text: character RNN/LSTM)")
+    p_train.add_argument("kind", choices=["images", "text"])
+
+    p_demo = sub.add_parser("demo", help="the main job on bundled data: every part of the library")
+    p_demo.add_argument("--out", default="demo-output", help="folder for plots and checkpoints")
+    p_demo.add_argument("--parts", nargs="*", default=None, help="run only these parts")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args, rest = build_parser().parse_known_args(argv)
+    try:
+        if args.command == "train":
+            return _run_train(args, rest)
+        if rest:
+            build_parser().error(f"unrecognised arguments: {' '.join(rest)}")
+        if args.command == "ols":
+            return _run_ols(args)
+        return _run_demo(args)
+    except ValueError as exc:
+        print(f"gradstat: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Bundled real data sets (offline); sources and licences in ``data/SOURCES.md``."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+_TABLES = {
+    "mtcars": "mtcars.csv",
+    "toothgrowth": "toothgrowth.csv",
+    "prestige": "prestige.csv",
+    "warpbreaks": "warpbreaks.csv",
+}
+
+# Factor levels in R's order, so the baseline (first level) matches R.
+_FACTORS: dict[str, dict[str, list[str]]] = {
+    "toothgrowth": {"supp": ["OJ", "VC"]},
+    "prestige": {"type": ["bc", "prof", "wc"]},
+    "warpbreaks": {"wool": ["A", "B"], "tension": ["L", "M", "H"]},
+}
+
+
+def names() -> list[str]:
+    """Names accepted by :func:`load`."""
+    return sorted(_TABLES)
+
+
+def load(name: str) -> pd.DataFrame:
+    """Load a bundled table as a DataFrame; factors arrive as ordered-level categoricals."""
+    key = name.lower()
+    if key not in _TABLES:
+        raise ValueError(f"unknown data set {name!r}; available: {', '.join(names())}")
+    with resources.files(__package__).joinpath("data", _TABLES[key]).open("r") as fh:
+        frame = pd.read_csv(fh)
+    for column, levels in _FACTORS.get(key, {}).items():
+        frame[column] = pd.Categorical(frame[column], categories=levels)
+    return frame
+
+
+__all__ = ["load", "names"]

@@ -1,0 +1,93 @@
+"""Image data sets: MNIST-format (IDX) files from a directory, and the bundled 8×8 digits.
+
+Images come back as (n, 1, height, width) float32 scaled to [0, 1] — the layout
+``Conv2D`` expects — and labels as int64. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+# IDX type codes (the third byte of the magic number) and their big-endian dtypes
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Train and test images (n, 1, H, W) float32 in [0, 1] with int64 labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """One IDX file, raw or gzip: bytes 0, 0, type code, ndim; ndim big-endian uint32 sizes."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{path} is not an IDX file (magic number {raw[:4].hex()})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int(d) for d in np.frombuffer(raw[4:header], ">u4"))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(
+            f"{path}: the header promises shape {shape} of {dtype.name} "
+            f"({expected} bytes with the header), the file has {len(raw)} bytes"
+        )
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(directory: Path, stem: str) -> Path:
+    for name in (
+        stem,
+        f"{stem}.gz",
+        stem.replace("-idx", ".idx"),
+        f"{stem.replace('-idx', '.idx')}.gz",
+    ):
+        if (directory / name).is_file():
+            return directory / name
+    raise FileNotFoundError(f"no {stem}[.gz] in {directory}")
+
+
+def load_idx(directory: str | Path) -> ImageData:
+    """MNIST or Fashion-MNIST from ``directory``: ``train-images-idx3-ubyte`` and the
+    labels, ``t10k-…`` for the test set, raw or gzip (``.gz``) — for example
+    ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory} is not a directory")
+    parts: list[np.ndarray] = []
+    for split in ("train", "t10k"):
+        images = read_idx(_find(directory, f"{split}-images-idx3-ubyte"))
+        labels = read_idx(_find(directory, f"{split}-labels-idx1-ubyte"))
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f"{directory}: {split} images {images.shape} and labels {labels.shape} "
+                "do not pair up as (n, height, width) and (n,)"
+            )
+        scale = 255.0 if images.dtype == np.uint8 else 1.0
+        parts += [(images[:, None] / np.float32(scale)).astype(np.float32), labels.astype(np.int64)]
+    return ImageData(*parts)
+
+
+def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled 8×8 digits (UCI, 1797 images): (n, 1, 8, 8) float32 in [0, 1], labels (n,).
+
+    Pixels are counts 0–16 of the "on" pixels in a 4×4 block, divided by 16.
+    """
+    with resources.files("gradstat.datasets").joinpath("data/digits.csv.gz").open("rb") as f:
+        table = np.loadtxt(gzip.open(f), delimiter=",", skiprows=1, dtype=np.int64)
+    images = (table[:, 1:] / np.float32(16.0)).astype(np.float32).reshape(-1, 1, 8, 8)
+    return images, table[:, 0]

@@ -1,0 +1,106 @@
+"""ANOVA: the omnibus table, sequential by-term tests, and the F-test between nested models.
+
+Omnibus (notes, DL2): F = (SSR/p) / (SSE/(n − p − 1)) ~ F(p, n − p − 1).
+Nested models: F = ((SSE_R − SSE_F)/(p − l)) / (SSE_F/(n − p − 1)) ~ F(p − l, n − p − 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gradstat.linear.design import INTERCEPT
+from gradstat.linear.lstsq import _reduce_r
+from gradstat.linear.results import OLSResults
+
+COLUMNS = ["df", "sum_sq", "mean_sq", "F", "p_value"]
+
+
+def anova_table(fit: OLSResults) -> pd.DataFrame:
+    """Rows Regression, Error, Total; the F-test of H0: β₁ = … = β_p = 0."""
+    msr = fit.ssr / fit.df_model if fit.df_model else np.nan
+    df_total = fit.nobs - 1 if fit.has_intercept else fit.nobs
+    f = msr / fit.sigma2
+    rows = {
+        "Regression": [fit.df_model, fit.ssr, msr, f, stats.f.sf(f, fit.df_model, fit.df_resid)],
+        "Error": [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan],
+        "Total": [df_total, fit.sst, np.nan, np.nan, np.nan],
+    }
+    return _frame(rows)
+
+
+def anova_by_term(fit: OLSResults) -> pd.DataFrame:
+    """Sequential (type I) sums of squares, as R's ``anova(lm)``: each term after those before it.
+
+    With R the triangular factor of [X | y] (kept columns, formula order), the last column of R
+    holds the effects Q'y; a term's sum of squares is the sum of its effects squared, so a factor
+    with k levels is tested as a whole on k − 1 degrees of freedom.
+    """
+    design = fit.design
+    kept = ~fit.solution.aliased
+    R = _reduce_r(design.X[:, kept], design.y, np.ones(int(kept.sum())), 1.0)
+    effects = R[:-1, -1]
+    position = np.cumsum(kept) - 1  # column index -> row of R among kept columns
+    rows: dict[str, list[float]] = {}
+    for term, cols in design.terms.items():
+        used = [position[c] for c in cols if kept[c]]
+        if term == INTERCEPT or not used:
+            continue
+        ss = float(np.sum(effects[used] ** 2))
+        df = len(used)
+        f = ss / df / fit.sigma2
+        rows[term] = [df, ss, ss / df, f, stats.f.sf(f, df, fit.df_resid)]
+    rows["Residuals"] = [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan]
+    return _frame(rows)
+
+
+def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
+    """F-test of a reduced model against a full model that nests it, as R's ``anova(m1, m2)``."""
+    for name, fit in (("reduced", reduced), ("full", full)):
+        if not isinstance(fit, OLSResults):
+            raise TypeError(f"compare() takes two OLSResults; {name} is {type(fit).__name__}")
+    label_r, label_f = reduced.design.formula, full.design.formula
+    if reduced.nobs != full.nobs or not np.array_equal(reduced.design.y, full.design.y):
+        raise ValueError(
+            f"models are not fitted on the same rows ({label_r!r}: n = {reduced.nobs}, "
+            f"{label_f!r}: n = {full.nobs}); refit both on the same data (same missing-value rows)"
+        )
+    if not _nested(reduced, full):
+        if _nested(full, reduced):
+            raise ValueError(f"the arguments are reversed: pass compare({label_f!r}, {label_r!r})")
+        raise ValueError(
+            f"{label_r!r} is not nested in {label_f!r}: its columns are not in the span of the full design"
+        )
+    df = reduced.df_resid - full.df_resid
+    ss = reduced.sse - full.sse
+    f = (ss / df) / full.sigma2 if df else np.nan
+    p = stats.f.sf(f, df, full.df_resid) if df else np.nan
+    return pd.DataFrame(
+        {
+            "df_resid": [reduced.df_resid, full.df_resid],
+            "sse": [reduced.sse, full.sse],
+            "df": [np.nan, df],
+            "sum_sq": [np.nan, ss],
+            "F": [np.nan, f],
+            "p_value": [np.nan, p],
+        },
+        index=[label_r, label_f],
+    )
+
+
+def _nested(reduced: OLSResults, full: OLSResults) -> bool:
+    """Is every kept column of the reduced design in the column space of the full design?"""
+    Xr = reduced.design.X[:, ~reduced.solution.aliased]
+    Xf = full.design.X[:, ~full.solution.aliased]
+    if Xr.shape[1] > Xf.shape[1]:
+        return False
+    q, _ = np.linalg.qr(Xf)
+    leftover = Xr - q @ (q.T @ Xr)
+    return bool(np.all(np.linalg.norm(leftover, axis=0) <= 1e-8 * np.linalg.norm(Xr, axis=0)))
+
+
+def _frame(rows: dict[str, list[float]]) -> pd.DataFrame:
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS)
+    table["df"] = table["df"].astype(int)
+    return table

@@ -1,0 +1,208 @@
+"""Design matrices from a formula and a DataFrame: k-1 dummy coding, missing rows, clear errors.
+
+``y ~ x1 + C(g)`` gives the columns ``Intercept, x1, C(g)[T.b], C(g)[T.c]``: a factor
+with k levels becomes k-1 treatment dummies against its first level (errata, DL2).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula, model_matrix
+from formulaic.errors import DataMismatchWarning, FactorEvaluationError, FormulaicError
+
+INTERCEPT = "Intercept"
+Missing = Literal["raise", "drop"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """A materialised design: X (n, k), the response y, and how columns group into terms."""
+
+    X: np.ndarray
+    y: np.ndarray
+    column_names: list[str]
+    terms: dict[str, list[int]]  # term label -> column positions, in formula order
+    has_intercept: bool
+    response: str
+    formula: str
+    row_labels: pd.Index
+    n_dropped: int
+    spec: Any = None  # formulaic ModelSpec of the right-hand side, for new data
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    try:
+        return pd.DataFrame(data)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"data must be a pandas DataFrame (or dict of columns), got {type(data).__name__}"
+        ) from exc
+
+
+def _check_columns_exist(formula: Formula, frame: pd.DataFrame, text: str) -> list[str]:
+    """The data columns the formula uses; unknown names raise with close suggestions."""
+    used = sorted(str(v) for v in formula.required_variables)
+    known = [str(c) for c in frame.columns]
+    missing = [v for v in used if v not in known]
+    if missing:
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hints.append(f"{name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
+        raise ValueError(
+            f"formula {text!r} names column(s) not in the data: {', '.join(hints)}; "
+            f"available columns: {', '.join(known)}"
+        )
+    return [v for v in used if v in known]
+
+
+def _looks_numeric_text(values: pd.Series) -> list[str] | None:
+    """For a text column that is mostly numbers, the entries that are not (else None)."""
+    present = values.dropna()
+    if len(present) == 0:
+        return None
+    numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+    if numbers.notna().mean() < 0.5 or numbers.notna().all():
+        return None
+    return sorted({str(v) for v in present[numbers.isna()]})[:5]
+
+
+def _check_values(frame: pd.DataFrame, columns: list[str], response: str) -> None:
+    for col in columns:
+        series = frame[col]
+        if series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype):
+            bad = _looks_numeric_text(series)
+            if bad is not None:
+                raise ValueError(
+                    f"column {col!r} is numeric but holds text value(s) {bad}; "
+                    "clean them (e.g. pd.to_numeric(..., errors='coerce') and missing='drop') "
+                    f"or wrap the column in C({col}) to treat it as categorical"
+                )
+        elif series.dtype.kind in "fc" and np.isinf(series.to_numpy()).any():
+            n_inf = int(np.isinf(series.to_numpy()).sum())
+            raise ValueError(
+                f"column {col!r} contains {n_inf} infinite value(s); least squares needs finite data"
+            )
+    if response in frame.columns:
+        resp = frame[response]
+        if resp.dtype.kind not in "iufb":
+            raise ValueError(
+                f"response {response!r} must be numeric, got dtype {resp.dtype}; "
+                "a categorical response needs a classifier, not least squares"
+            )
+
+
+def _missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
+    na = frame[columns].isna()
+    if not na.to_numpy().any():
+        return frame
+    rows = na.any(axis=1)
+    if missing == "drop":
+        return frame.loc[~rows]
+    counts = na.sum()
+    detail = ", ".join(f"{c!r} ({int(n)})" for c, n in counts.items() if n)
+    raise ValueError(
+        f"missing values (NaN) in {int(rows.sum())} row(s) of the columns used: {detail}; "
+        "pass missing='drop' to fit on the complete rows"
+    )
+
+
+def _term_label(term: Any) -> str:
+    label = str(term)
+    return INTERCEPT if label == "1" else label
+
+
+def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Design:
+    """Materialise ``formula`` on ``data`` (response on the left, predictors on the right)."""
+    if missing not in ("raise", "drop"):
+        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
+    frame = _as_frame(data)
+    try:
+        parsed = Formula(formula)
+    except FormulaicError as exc:
+        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
+    if not hasattr(parsed, "lhs") or len(parsed.lhs) == 0:
+        raise ValueError(f"formula {formula!r} has no response; write it as 'y ~ x1 + x2'")
+    response = str(parsed.lhs[0])
+    columns = _check_columns_exist(parsed, frame, formula)
+    _check_values(frame, columns, response)
+    n_before = len(frame)
+    frame = _missing_rows(frame, columns, missing)
+    if len(frame) == 0:
+        raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            matrices = model_matrix(parsed, frame, na_action="ignore")
+    except FactorEvaluationError as exc:
+        raise ValueError(f"cannot evaluate formula {formula!r}: {exc}") from exc
+    lhs, rhs = matrices.lhs, matrices.rhs
+    if lhs.shape[1] != 1:
+        raise ValueError(f"formula {formula!r} must have exactly one response column, got {lhs.shape[1]}")
+    y = np.asarray(lhs, dtype=np.float64)[:, 0]
+    X = np.asarray(rhs, dtype=np.float64)
+    names = [str(c) for c in rhs.columns]
+    _check_finite_design(X, y, names, str(lhs.columns[0]))
+    spec = rhs.model_spec
+    terms = {_term_label(t): list(idx) for t, idx in spec.term_indices.items() if len(idx)}
+    return Design(
+        X=X,
+        y=y,
+        column_names=names,
+        terms=terms,
+        has_intercept=INTERCEPT in terms,
+        response=str(lhs.columns[0]),
+        formula=formula,
+        row_labels=frame.index,
+        n_dropped=n_before - len(frame),
+        spec=spec,
+    )
+
+
+def _check_finite_design(X: np.ndarray, y: np.ndarray, names: list[str], response: str) -> None:
+    """Transforms such as np.log(0) can create non-finite values after the data checks."""
+    if not np.isfinite(y).all():
+        bad = int((~np.isfinite(y)).sum())
+        raise ValueError(f"response {response!r} evaluates to NaN/inf in {bad} row(s)")
+    finite = np.isfinite(X)
+    if not finite.all():
+        cols = [f"{names[j]!r} ({int((~finite[:, j]).sum())})" for j in np.flatnonzero(~finite.all(axis=0))]
+        raise ValueError(f"design column(s) evaluate to NaN/inf: {', '.join(cols)}")
+
+
+_UNSEEN = re.compile(r"\{([^}]*)\}")
+_NUMPY_SCALAR = re.compile(r"np\.\w+\(([^)]*)\)")  # np.int64(5) -> 5
+
+
+def new_design(design: Design, data: Any) -> np.ndarray:
+    """The design matrix of new rows under the fitted model's coding (same columns, same levels)."""
+    frame = _as_frame(data)
+    spec = design.spec
+    needed = sorted(str(v) for v in spec.required_variables)
+    absent = [v for v in needed if v not in frame.columns]
+    if absent:
+        raise ValueError(f"new data lacks column(s) {absent} used by {design.formula!r}")
+    if frame[[v for v in needed if v in frame.columns]].isna().to_numpy().any():
+        raise ValueError("new data has missing values (NaN) in the columns the model uses")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            X = np.asarray(spec.get_model_matrix(frame), dtype=np.float64)
+    except DataMismatchWarning as exc:
+        levels = _UNSEEN.search(str(exc))
+        found = _NUMPY_SCALAR.sub(r"\1", levels.group(1)) if levels else str(exc)
+        raise ValueError(
+            f"new data has categorical level(s) {found} not seen when fitting {design.formula!r}; "
+            "the model has no coefficient for them"
+        ) from exc
+    _check_finite_design(X, np.zeros(1), design.column_names, design.response)
+    return X

@@ -1,0 +1,108 @@
+"""Entry points: ``ols(formula, data)`` and the scikit-learn estimator ``OLS``."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gradstat._estimator import Estimator, RegressorMixin
+from gradstat._validation import as_float_matrix, as_float_vector, check_n_features, feature_names
+from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
+from gradstat.linear.lstsq import least_squares
+from gradstat.linear.results import CovType, OLSResults
+
+
+class CollinearityWarning(UserWarning):
+    """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
+
+
+def ols(
+    formula: str, data: Any, *, missing: Missing = "raise", cov_type: CovType = "nonrobust"
+) -> OLSResults:
+    """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
+
+    ``missing="drop"`` fits on the complete rows (the summary reports how many were dropped);
+    ``cov_type`` picks classical standard errors or heteroscedasticity-consistent HC0–HC3.
+    """
+    return fit_design(build_design(formula, data, missing=missing), cov_type)
+
+
+def fit_design(design: Design, cov_type: CovType = "nonrobust") -> OLSResults:
+    """Solve a materialised design and wrap the inference around it."""
+    n, k = design.X.shape
+    if n == 0:
+        raise ValueError(f"no rows to fit {design.formula!r}")
+    if np.ptp(design.y) == 0.0:
+        raise ValueError(
+            f"response {design.response!r} is constant (every value {design.y[0]:g}): "
+            "there is nothing to explain"
+        )
+    if n <= k:
+        raise ValueError(
+            f"{design.formula!r}: n = {n} rows but {k} parameters (p = {k - int(design.has_intercept)} "
+            f"predictors{' + intercept' if design.has_intercept else ''}); "
+            "least squares needs n > parameters to leave residual degrees of freedom"
+        )
+    solution = least_squares(design.X, design.y)
+    if solution.aliased.any():
+        names = [c for c, a in zip(design.column_names, solution.aliased, strict=True) if a]
+        warnings.warn(
+            f"{design.formula!r}: column(s) {names} are linear combinations of earlier columns "
+            "(perfect collinearity); their coefficients are not estimable and are reported as NaN",
+            CollinearityWarning,
+            stacklevel=3,
+        )
+    return OLSResults(design, solution, cov_type)
+
+
+class OLS(RegressorMixin, Estimator):
+    """Ordinary least squares as a scikit-learn regressor; ``results_`` holds the full inference.
+
+    Coefficients are named by DataFrame column, or ``x0, x1, …`` for arrays; the intercept is
+    ``Intercept``. With ``fit_intercept=False`` a constant column in X counts as the intercept
+    (centred R² and F-test, as statsmodels does).
+    """
+
+    def __init__(self, fit_intercept: bool = True, cov_type: CovType = "nonrobust") -> None:
+        self.fit_intercept = fit_intercept
+        self.cov_type = cov_type
+
+    def fit(self, X: Any, y: Any) -> OLS:
+        Xa = as_float_matrix(X)
+        names = feature_names(X) or [f"x{j}" for j in range(Xa.shape[1])]
+        ya = as_float_vector(y, Xa.shape[0])
+        if Xa.shape[0] == 1:
+            raise ValueError("least squares needs more than 1 sample (got n_samples = 1)")
+        self.n_features_in_ = Xa.shape[1]
+        if feature_names(X) is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        if self.fit_intercept:
+            Xa = np.column_stack([np.ones(Xa.shape[0]), Xa])
+            names = [INTERCEPT, *names]
+        has_const = self.fit_intercept or bool(np.any((np.ptp(Xa, axis=0) == 0.0) & (Xa[0] != 0.0)))
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        design = Design(
+            X=Xa,
+            y=ya,
+            column_names=names,
+            terms={name: [j] for j, name in enumerate(names)},
+            has_intercept=has_const,
+            response=str(getattr(y, "name", None) or "y"),
+            formula=f"{getattr(y, 'name', None) or 'y'} ~ {' + '.join(names)}",
+            row_labels=index if index is not None else pd.RangeIndex(Xa.shape[0]),
+            n_dropped=0,
+        )
+        self.results_ = fit_design(design, self.cov_type)
+        coef = np.nan_to_num(self.results_.coef.to_numpy(), nan=0.0)
+        self.intercept_ = float(coef[0]) if self.fit_intercept else 0.0
+        self.coef_ = coef[1:] if self.fit_intercept else coef
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        self._check_fitted("coef_")
+        Xa = as_float_matrix(X)
+        check_n_features(Xa, self.n_features_in_, type(self).__name__)
+        return Xa @ self.coef_ + self.intercept_

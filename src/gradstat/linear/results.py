@@ -1,0 +1,214 @@
+"""The fitted linear model and its inference: the numbers of the notes' chapter DL2.
+
+With p predictors plus an intercept on n rows (errata: p excludes the intercept):
+
+* β̂ minimises (y − Xβ)'(y − Xβ), solved by QR (never an explicit (X'X)⁻¹),
+* cov(β̂) = σ̂²(X'X)⁻¹ with σ̂² = SSE/(n − p − 1); se(β̂ᵢ) = √cov_ii,
+* T = β̂ᵢ / se(β̂ᵢ) ~ t(n − p − 1) tests H0: βᵢ = 0,
+* SST = SSR + SSE, R² = SSR/SST, F = (SSR/p) / (SSE/(n − p − 1)) ~ F(p, n − p − 1).
+
+Without an intercept the residual df is n − p and R², SSR and SST are uncentred (R's convention).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from gradstat.linear.design import Design, new_design
+from gradstat.linear.lstsq import LeastSquaresFit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from gradstat.linear.summary import Summary
+
+CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3"]
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+
+class OLSResults:
+    """A least-squares fit with its inference. Every statistic is a named attribute."""
+
+    def __init__(self, design: Design, solution: LeastSquaresFit, cov_type: CovType = "nonrobust") -> None:
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
+        self.design = design
+        self.solution = solution
+        self.cov_type: CovType = cov_type
+        names = design.column_names
+        X, y = design.X, design.y
+        n = X.shape[0]
+        self.nobs = n
+        self.n_dropped = design.n_dropped
+        self.rank = solution.rank
+        self.has_intercept = design.has_intercept
+        self.df_resid = n - self.rank
+        self.df_model = self.rank - 1 if self.has_intercept else self.rank
+        self.aliased = [name for name, a in zip(names, solution.aliased, strict=True) if a]
+
+        self.fitted_values = pd.Series(solution.fitted, index=design.row_labels, name="fitted")
+        self.resid = pd.Series(solution.resid, index=design.row_labels, name="resid")
+        self.sse = float(solution.sse)
+        y_bar = math.fsum(y) / n
+        centre = y_bar if self.has_intercept else 0.0
+        self.sst = float(np.dot(y - centre, y - centre))
+        self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
+        self.sigma2 = self.sse / self.df_resid
+        # R² = SSR/SST: unlike 1 − SSE/SST it does not cancel when the fit explains little
+        self.r_squared = self.ssr / self.sst
+        df_total = n - 1 if self.has_intercept else n
+        self.adj_r_squared = 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
+
+        cov = self._covariance(X, solution)
+        self.coef = pd.Series(solution.coef, index=names, name="coef")
+        self.cov = pd.DataFrame(cov, index=names, columns=names)
+        self.std_err = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err")
+        self.t_values = pd.Series(self.coef / self.std_err, name="t_values")
+        self.p_values = pd.Series(
+            2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid), index=names, name="p_values"
+        )
+        self.f_statistic, self.f_p_value = self._omnibus_f()
+
+    # -- covariance ---------------------------------------------------------------------------
+    def _covariance(self, X: np.ndarray, sol: LeastSquaresFit) -> np.ndarray:
+        """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
+        if self.cov_type == "nonrobust":
+            return self.sigma2 * sol.cov_unscaled
+        kept = ~sol.aliased
+        bread = sol.cov_unscaled[np.ix_(kept, kept)]
+        e2 = sol.resid**2
+        if self.cov_type == "HC1":
+            e2 = e2 * self.nobs / self.df_resid
+        elif self.cov_type in ("HC2", "HC3"):
+            one_minus_h = 1.0 - sol.leverage(X)
+            e2 = e2 / (one_minus_h if self.cov_type == "HC2" else one_minus_h**2)
+        scores = X[:, kept] @ bread  # row i: xᵢ'(X'X)⁻¹
+        meat = scores.T @ (scores * e2[:, None])
+        out = np.full_like(sol.cov_unscaled, np.nan)
+        out[np.ix_(kept, kept)] = (meat + meat.T) / 2.0
+        return out
+
+    def _omnibus_f(self) -> tuple[float, float]:
+        """H0: every slope is 0. Classical: F = (SSR/p)/σ̂²; robust: the Wald F with the HC covariance."""
+        if self.df_model == 0:
+            return math.nan, math.nan
+        if self.cov_type == "nonrobust":
+            f = (self.ssr / self.df_model) / self.sigma2
+        else:
+            slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
+            b = self.coef[slopes].to_numpy()
+            v = self.cov.loc[slopes, slopes].to_numpy()
+            f = float(b @ np.linalg.solve(v, b)) / len(slopes)
+        return float(f), float(stats.f.sf(f, self.df_model, self.df_resid))
+
+    # -- intervals and prediction ------------------------------------------------------------
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """β̂ᵢ ± t(1 − α/2; df_resid) · se(β̂ᵢ), columns ``lower`` and ``upper``."""
+        q = _t_quantile(level, self.df_resid)
+        return pd.DataFrame({"lower": self.coef - q * self.std_err, "upper": self.coef + q * self.std_err})
+
+    def predict(
+        self,
+        new_data: Any = None,
+        interval: Literal["confidence", "prediction"] | None = None,
+        level: float = 0.95,
+    ) -> pd.Series | pd.DataFrame:
+        """ŷ₀ = x₀'β̂; with ``interval`` also ŷ₀ ± t·se, se² = x₀'cov x₀ (+ σ̂² for a new observation)."""
+        if new_data is None:
+            X0, index = self.design.X, self.design.row_labels
+        else:
+            X0 = self._new_rows(new_data)
+            index = getattr(new_data, "index", pd.RangeIndex(X0.shape[0]))
+        kept = ~self.solution.aliased
+        fit = X0[:, kept] @ self.solution.coef[kept]
+        if interval is None:
+            return pd.Series(fit, index=index, name="fit")
+        if interval not in ("confidence", "prediction"):
+            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
+        cov = self.cov.to_numpy()[np.ix_(kept, kept)]
+        var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
+        if interval == "prediction":
+            var = var + self.sigma2
+        half = _t_quantile(level, self.df_resid) * np.sqrt(var)
+        return pd.DataFrame({"fit": fit, "lower": fit - half, "upper": fit + half}, index=index)
+
+    def _new_rows(self, new_data: Any) -> np.ndarray:
+        if self.design.spec is not None:
+            return new_design(self.design, new_data)
+        X0 = np.asarray(new_data, dtype=np.float64)
+        if X0.ndim == 1:
+            X0 = X0.reshape(1, -1)
+        k = self.design.X.shape[1]
+        if X0.shape[1] != k:
+            raise ValueError(
+                f"new data has {X0.shape[1]} columns, the model has {k}: {self.design.column_names}"
+            )
+        return X0
+
+    # -- diagnostics --------------------------------------------------------------------------
+    @property
+    def leverage(self) -> pd.Series:
+        """hᵢ = xᵢ'(X'X)⁻¹xᵢ, the diagonal of the hat matrix."""
+        return pd.Series(self.solution.leverage(self.design.X), index=self.design.row_labels, name="leverage")
+
+    @property
+    def cooks_distance(self) -> pd.Series:
+        """Dᵢ = eᵢ² hᵢ / (rank · σ̂² (1 − hᵢ)²)."""
+        h = self.leverage.to_numpy()
+        d = self.resid.to_numpy() ** 2 * h / (self.rank * self.sigma2 * (1.0 - h) ** 2)
+        return pd.Series(d, index=self.design.row_labels, name="cooks_distance")
+
+    @property
+    def standardized_resid(self) -> pd.Series:
+        """rᵢ = eᵢ / (σ̂ √(1 − hᵢ)), R's rstandard."""
+        h = self.leverage.to_numpy()
+        r = self.resid.to_numpy() / np.sqrt(self.sigma2 * (1.0 - h))
+        return pd.Series(r, index=self.design.row_labels, name="standardized_resid")
+
+    # -- tables -------------------------------------------------------------------------------
+    def anova(self, by_term: bool = False) -> pd.DataFrame:
+        """The ANOVA table (Regression, Error, Total) or, with ``by_term``, sequential F-tests per term."""
+        from gradstat.linear.anova import anova_by_term, anova_table
+
+        return anova_by_term(self) if by_term else anova_table(self)
+
+    def coefficients(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per term: coef, std_err, t, p_value and the confidence interval."""
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "coef": self.coef,
+                "std_err": self.std_err,
+                "t": self.t_values,
+                "p_value": self.p_values,
+                "lower": ci["lower"],
+                "upper": ci["upper"],
+            }
+        )
+
+    def summary(self, level: float = 0.95) -> Summary:
+        from gradstat.linear.summary import Summary
+
+        return Summary(self, level)
+
+    def plot_diagnostics(self) -> Figure:
+        from gradstat.linear.plots import plot_diagnostics
+
+        return plot_diagnostics(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<OLSResults {self.design.formula!r}: n={self.nobs}, rank={self.rank}, "
+            f"R²={self.r_squared:.4f}, σ̂={math.sqrt(self.sigma2):.4g}>"
+        )
+
+
+def _t_quantile(level: float, df: int) -> float:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    return float(stats.t.ppf(0.5 + level / 2.0, df))
