@@ -67,13 +67,13 @@ def _check_columns_exist(formula: Formula, frame: pd.DataFrame, text: str) -> li
 
 def _looks_numeric_text(values: pd.Series) -> list[str] | None:
     """For a text column that is mostly numbers, the entries that are not (else None)."""
-    present = values.dropna()
-    if len(present) == 0:
+    distinct = pd.Series(values.dropna().unique())
+    if len(distinct) == 0:
         return None
-    numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+    numbers = pd.to_numeric(distinct.astype(str).str.strip(), errors="coerce")
     if numbers.notna().mean() < 0.5 or numbers.notna().all():
         return None
-    return sorted({str(v) for v in present[numbers.isna()]})[:5]
+    return sorted(str(v) for v in distinct[numbers.isna()])[:5]
 
 
 def _check_values(frame: pd.DataFrame, columns: list[str], response: str) -> None:

@@ -54,7 +54,8 @@ class OLSResults:
         self.fitted_values = pd.Series(solution.fitted, index=design.row_labels, name="fitted")
         self.resid = pd.Series(solution.resid, index=design.row_labels, name="resid")
         self.sse = float(solution.sse)
-        y_bar = math.fsum(y) / n
+        y_bar = float(np.mean(y))
+        y_bar += float(np.mean(y - y_bar))  # one correction step: ȳ to full precision
         centre = y_bar if self.has_intercept else 0.0
         self.sst = float(np.dot(y - centre, y - centre))
         self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
