@@ -73,7 +73,7 @@ def formula_case(n: int, repeats: int) -> None:
         1.0
         + 2.0 * frame["x1"]
         - frame["x2"]
-        + frame["g"].map(dict(zip("abcde", range(5))))
+        + frame["g"].map(dict(zip("abcde", range(5), strict=True)))
         + rng.standard_normal(n)
     )
     formula = "y ~ C(g) + x1 + x2"
