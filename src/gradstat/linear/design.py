@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
@@ -17,8 +18,12 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 from formulaic.errors import DataMismatchWarning, FactorEvaluationError, FormulaicError
 
+from gradstat.linear.polynomial import STATE_KEY, poly, raw_power_map
+
 INTERCEPT = "Intercept"
 Missing = Literal["raise", "drop"]
+CONTEXT = {"poly": poly}  # formula functions gradstat provides (see polynomial.py)
+ExactMap = tuple[list[int], list[list[Fraction]]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Design:
     row_labels: pd.Index
     n_dropped: int
     spec: Any = None  # formulaic ModelSpec of the right-hand side, for new data
+    reparametrisation: list[ExactMap] = field(default_factory=list)  # fitted basis -> raw powers
 
 
 def _as_frame(data: Any) -> pd.DataFrame:
@@ -142,7 +148,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
-            matrices = model_matrix(parsed, frame, na_action="ignore")
+            matrices = model_matrix(parsed, frame, na_action="ignore", context=CONTEXT)
     except FactorEvaluationError as exc:
         raise ValueError(f"cannot evaluate formula {formula!r}: {exc}") from exc
     lhs, rhs = matrices.lhs, matrices.rhs
@@ -165,7 +171,28 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
         row_labels=frame.index,
         n_dropped=n_before - len(frame),
         spec=spec,
+        reparametrisation=_raw_polynomial_maps(spec, terms, formula),
     )
+
+
+def _raw_polynomial_maps(spec: Any, terms: dict[str, list[int]], formula: str) -> list[ExactMap]:
+    """For each ``poly(x, d, raw=True)`` term: its columns with the intercept, and the exact map M."""
+    maps = []
+    for term in spec.terms:
+        for factor in term.factors:
+            state = spec.transform_state.get(str(factor), {}).get(STATE_KEY)
+            if state is None:
+                continue
+            if len(term.factors) > 1:
+                raise ValueError(f"{formula!r}: poly(..., raw=True) inside an interaction is not supported")
+            if INTERCEPT not in terms:
+                raise ValueError(
+                    f"{formula!r}: poly(..., raw=True) needs an intercept (its stable basis is centred); "
+                    "write the powers as I(x**k) for a model through the origin"
+                )
+            positions = terms[INTERCEPT] + terms[_term_label(term)]
+            maps.append((positions, raw_power_map(state["centre"], state["halfwidth"], state["degree"])))
+    return maps
 
 
 def _check_finite_design(X: np.ndarray, y: np.ndarray, names: list[str], response: str) -> None:
@@ -196,7 +223,7 @@ def new_design(design: Design, data: Any) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
-            X = np.asarray(spec.get_model_matrix(frame), dtype=np.float64)
+            X = np.asarray(spec.get_model_matrix(frame, context=CONTEXT), dtype=np.float64)
     except DataMismatchWarning as exc:
         levels = _UNSEEN.search(str(exc))
         found = _NUMPY_SCALAR.sub(r"\1", levels.group(1)) if levels else str(exc)

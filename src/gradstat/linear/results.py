@@ -21,6 +21,7 @@ from scipy import stats
 
 from gradstat.linear.design import Design, new_design
 from gradstat.linear.lstsq import LeastSquaresFit
+from gradstat.linear.polynomial import reparametrise
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -66,7 +67,11 @@ class OLSResults:
         self.adj_r_squared = 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
 
         cov = self._covariance(X, solution)
-        self.coef = pd.Series(solution.coef, index=names, name="coef")
+        self._fit_cov = cov  # in the basis of the design's columns, for predictions
+        coef = solution.coef
+        if design.reparametrisation:  # poly(x, d, raw=True): report raw-power coefficients, exactly mapped
+            coef, cov = reparametrise(coef, cov, design.reparametrisation)
+        self.coef = pd.Series(coef, index=names, name="coef")
         self.cov = pd.DataFrame(cov, index=names, columns=names)
         self.std_err = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err")
         self.t_values = pd.Series(self.coef / self.std_err, name="t_values")
@@ -131,7 +136,7 @@ class OLSResults:
             return pd.Series(fit, index=index, name="fit")
         if interval not in ("confidence", "prediction"):
             raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
-        cov = self.cov.to_numpy()[np.ix_(kept, kept)]
+        cov = self._fit_cov[np.ix_(kept, kept)]
         var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
         if interval == "prediction":
             var = var + self.sigma2
