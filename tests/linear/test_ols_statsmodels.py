@@ -167,3 +167,14 @@ def test_summary_text_has_the_numbers():
     assert f"{fit.r_squared:.6g}" in text
     assert "<table" in fit.summary()._repr_html_()
     assert isinstance(fit.summary().coefficients, pd.DataFrame)
+
+
+def test_diagnostics_plot_has_the_four_panels_of_r():
+    fit = gradstat.ols("mpg ~ C(cyl) + wt + hp", datasets.load("mtcars"))
+    fig = fit.plot_diagnostics()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["Residuals vs Fitted", "Normal Q-Q", "Scale-Location"]
+    assert titles[3].startswith("Residuals vs Leverage")
+    x, y = fig.axes[0].collections[0].get_offsets().T
+    np.testing.assert_allclose(x, fit.fitted_values)
+    np.testing.assert_allclose(y, fit.resid)
