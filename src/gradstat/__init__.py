@@ -1,6 +1,36 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
 from gradstat.linear import OLS, CollinearityWarning, OLSResults, compare, ols
+from gradstat.regularisation import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    Ridge,
+    RidgeCV,
+    bias_variance,
+    bias_variance_curve,
+    enet_path,
+    lasso_path,
+    ridge_path,
+)
 
-__all__ = ["OLS", "CollinearityWarning", "OLSResults", "compare", "ols"]
+__all__ = [
+    "OLS",
+    "CollinearityWarning",
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
+    "OLSResults",
+    "Ridge",
+    "RidgeCV",
+    "bias_variance",
+    "bias_variance_curve",
+    "compare",
+    "enet_path",
+    "lasso_path",
+    "ols",
+    "ridge_path",
+]
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ called by scikit-learn itself, so it may import it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import sys
@@ -75,6 +76,15 @@ class Estimator:
         return tags
 
 
+def clone(estimator: Any) -> Any:
+    """A new unfitted estimator with the same hyper-parameters (nested estimators cloned too)."""
+    params = {
+        name: clone(value) if isinstance(value, Estimator) else copy.deepcopy(value)
+        for name, value in estimator.get_params().items()
+    }
+    return type(estimator)(**params)
+
+
 class RegressorMixin:
     """``score`` is R² of the predictions, as scikit-learn's regressors."""
 
@@ -88,9 +98,26 @@ class RegressorMixin:
 
 
 class ClassifierMixin:
-    """``score`` is the accuracy of the predictions, as scikit-learn's classifiers."""
+    """``score`` is accuracy; ``_encode_labels`` learns ``classes_`` and checks the targets."""
 
     _estimator_type = "classifier"
+    classes_: np.ndarray
 
     def score(self, X: Any, y: Any) -> float:
         return float(np.mean(self.predict(X) == np.asarray(y)))  # type: ignore[attr-defined]
+
+    def _encode_labels(self, y: np.ndarray) -> np.ndarray:
+        """Set ``classes_`` (sorted) and return y as indices into it; continuous targets are refused."""
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or inf values (non-finite)")
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise ValueError(
+                "Unknown label type: continuous. A classifier needs discrete class labels "
+                "(integers or strings); use a regressor for a continuous target."
+            )
+        if y.dtype.kind == "O" and len({type(v) for v in y}) > 1:  # e.g. 1 and "a" together
+            raise ValueError(
+                "Unknown label type: mixed types in y; labels must all be numbers or all strings"
+            )
+        self.classes_, indices = np.unique(y, return_inverse=True)
+        return indices

@@ -10,6 +10,7 @@ import matplotlib
 
 PARTS = {
     "linear": "gradstat.linear.demo",
+    "regularisation": "gradstat.regularisation.demo",
 }
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import as_float_matrix, as_float_vector, check_n_features, feature_names
+from gradstat._validation import check_feature_names, check_n_features, check_X, check_y, feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults
@@ -71,14 +71,15 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
-        Xa = as_float_matrix(X)
-        names = feature_names(X) or [f"x{j}" for j in range(Xa.shape[1])]
-        ya = as_float_vector(y, Xa.shape[0])
-        if Xa.shape[0] == 1:
-            raise ValueError("least squares needs more than 1 sample (got n_samples = 1)")
+        Xa = check_X(X, min_samples=2)
+        ya = check_y(y, Xa.shape[0])
+        given_names = feature_names(X)
+        names = [f"x{j}" for j in range(Xa.shape[1])] if given_names is None else list(given_names)
         self.n_features_in_ = Xa.shape[1]
-        if feature_names(X) is not None:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
+        if given_names is not None:
+            self.feature_names_in_ = given_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         if self.fit_intercept:
             Xa = np.column_stack([np.ones(Xa.shape[0]), Xa])
             names = [INTERCEPT, *names]
@@ -103,6 +104,7 @@ class OLS(RegressorMixin, Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         self._check_fitted("coef_")
-        Xa = as_float_matrix(X)
+        check_feature_names(self, X)
+        Xa = check_X(X)
         check_n_features(Xa, self.n_features_in_, type(self).__name__)
         return Xa @ self.coef_ + self.intercept_

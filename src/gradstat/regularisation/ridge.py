@@ -1,0 +1,122 @@
+"""Ridge regression: β̂ = (X'X + αI)⁻¹X'y on centred data, and its path from one SVD.
+
+Objective (scikit-learn's scaling): ‖y − Xβ − b‖² + α‖β‖², the intercept b
+not penalised — centring X and y removes it (errata, DL4).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Self
+
+import numpy as np
+import scipy.linalg
+
+from gradstat._validation import Array, check_X, check_y
+from gradstat.regularisation._base import LinearRegressor, center_scale
+from gradstat.regularisation._validation import check_alpha, check_alphas
+
+
+def _rank_deficient_error(rank: int, p: int) -> ValueError:
+    return ValueError(
+        f"ridge with alpha=0 is ordinary least squares, and this design is singular "
+        f"(rank {rank} < {p} columns after centring): the solution is not unique. "
+        "Use gradstat.ols for the rank-deficient fit, or pass alpha > 0."
+    )
+
+
+def _numerical_rank(d: Array, shape: tuple[int, int]) -> int:
+    if d.size == 0 or d[0] == 0.0:
+        return 0
+    return int(np.sum(d > d[0] * max(shape) * np.finfo(np.float64).eps))
+
+
+def ridge_solve(Xc: Array, yc: Array, alpha: float) -> Array:
+    """β̂ = (X'X + αI)⁻¹X'y for centred ``Xc``, ``yc`` (the dual form when p > n)."""
+    n, p = Xc.shape
+    if alpha == 0.0:
+        U, d, Vt = np.linalg.svd(Xc, full_matrices=False)
+        rank = _numerical_rank(d, Xc.shape)
+        if rank < p:
+            raise _rank_deficient_error(rank, p)
+        return np.asarray(Vt.T @ ((U.T @ yc) / d))
+    if n >= p:
+        A = Xc.T @ Xc
+        A[np.diag_indices_from(A)] += alpha
+        return np.asarray(scipy.linalg.solve(A, Xc.T @ yc, assume_a="pos"))
+    # β̂ = X'(XX' + αI)⁻¹y, the same solution through the n×n system
+    K = Xc @ Xc.T
+    K[np.diag_indices_from(K)] += alpha
+    return np.asarray(Xc.T @ scipy.linalg.solve(K, yc, assume_a="pos"))
+
+
+class Ridge(LinearRegressor):
+    """Ridge regression, minimising ‖y − Xβ − b‖² + α‖β‖².
+
+    Parameters
+    ----------
+    alpha : penalty α ≥ 0 (α = 0 is least squares and needs a full-rank design).
+    fit_intercept : fit an unpenalised intercept by centring X and y.
+    standardize : penalise standardised coefficients (columns scaled to unit
+        population SD); ``coef_`` is always reported on the original scale.
+    """
+
+    def __init__(
+        self, alpha: float = 1.0, fit_intercept: bool = True, standardize: bool = False
+    ) -> None:
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+
+    def fit(self, X: Any, y: Any) -> Self:
+        alpha = check_alpha(self.alpha)
+        Xa, ya = self._validate_fit(X, y)
+        Xs, yc, x_off, y_off, x_scale = center_scale(
+            Xa, ya, self.fit_intercept, self.standardize
+        )
+        self.coef_ = ridge_solve(Xs, yc, alpha) / x_scale
+        self.intercept_ = float(y_off - x_off @ self.coef_)
+        return self
+
+
+class RidgePath(NamedTuple):
+    """Ridge coefficients for every α, from one SVD of the (centred) design."""
+
+    alphas: Array
+    coefs: Array  # (n_features, n_alphas)
+    intercepts: Array  # (n_alphas,)
+    df: Array  # effective degrees of freedom Σ d²/(d² + α) per α
+
+
+def ridge_path(
+    X: Any,
+    y: Any,
+    alphas: Any,
+    *,
+    fit_intercept: bool = False,
+    standardize: bool = False,
+) -> RidgePath:
+    """β̂(α) = V diag(d/(d² + α)) U'y for all α from one SVD X = UDV'.
+
+    With ``fit_intercept=False`` (the default, as in the notes) this is exactly
+    (X'X + αI)⁻¹X'y; with ``True`` X and y are centred first.
+    """
+    Xa = check_X(X)
+    ya = check_y(y, Xa.shape[0])
+    grid = check_alphas(alphas)
+    Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, fit_intercept, standardize)
+    U, d, Vt = np.linalg.svd(Xs, full_matrices=False)
+    if (grid == 0).any():
+        rank = _numerical_rank(d, Xs.shape)
+        if rank < Xs.shape[1]:
+            raise _rank_deficient_error(rank, Xs.shape[1])
+    d2 = d[:, None] ** 2
+    shrink = d[:, None] / (d2 + grid[None, :])  # d / (d² + α), (k, n_alphas)
+    coefs = (Vt.T @ (shrink * (U.T @ yc)[:, None])) / x_scale[:, None]
+    intercepts = y_off - x_off @ coefs
+    return RidgePath(grid, coefs, np.asarray(intercepts, dtype=np.float64), ridge_df(d, grid))
+
+
+def ridge_df(singular_values: Array, alphas: Array) -> Array:
+    """Effective degrees of freedom df(α) = tr H(α) = Σ d²/(d² + α)."""
+    d2 = np.asarray(singular_values, dtype=np.float64)[:, None] ** 2
+    return np.asarray(np.sum(d2 / (d2 + np.asarray(alphas)[None, :]), axis=0))
