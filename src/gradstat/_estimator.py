@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from gradstat._validation import check_feature_names, check_n_features, check_X, check_y, feature_names
+
 
 class NotFittedError(ValueError, AttributeError):
     """Raised when a method needs a fitted estimator (as scikit-learn's NotFittedError)."""
@@ -35,7 +37,9 @@ def _not_fitted_error() -> type[Exception]:
 
 
 class Estimator:
-    """Base of gradstat's estimators: parameters, repr, tags."""
+    """Base of gradstat's estimators: parameters, repr, tags, validation at the boundary."""
+
+    n_features_in_: int
 
     _estimator_type: str = ""
 
@@ -58,6 +62,28 @@ class Estimator:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+    def _validate_fit(
+        self, X: Any, y: Any, *, min_samples: int = 1, numeric_y: bool = True, multi_output: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Check X and y once, at the boundary; remember ``n_features_in_`` and ``feature_names_in_``."""
+        names = feature_names(X)
+        Xa = check_X(X, min_samples=min_samples)
+        ya = check_y(y, Xa.shape[0], numeric=numeric_y, multi_output=multi_output)
+        self.n_features_in_ = Xa.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return Xa, ya
+
+    def _validate_predict(self, X: Any, fitted_attribute: str) -> np.ndarray:
+        """X for a fitted estimator: same features, same names as in fit."""
+        self._check_fitted(fitted_attribute)
+        check_feature_names(self, X)
+        Xa = check_X(X)
+        check_n_features(Xa, self.n_features_in_, type(self).__name__)
+        return Xa
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):

@@ -66,8 +66,8 @@ def check_X(X: Any, *, name: str = "X", min_samples: int = 1, dtype: Any = np.fl
     return arr
 
 
-def check_y(y: Any, n_samples: int, *, numeric: bool = True) -> np.ndarray:
-    """y as a 1-D array of length ``n_samples`` (finite floats when ``numeric``)."""
+def check_y(y: Any, n_samples: int, *, numeric: bool = True, multi_output: bool = False) -> np.ndarray:
+    """y as a 1-D array of length ``n_samples`` (finite floats when ``numeric``; (n, k) when multi_output)."""
     if y is None:
         raise ValueError("this estimator requires y to be passed, but the target y is None")
     arr = np.asarray(y)
@@ -75,14 +75,14 @@ def check_y(y: Any, n_samples: int, *, numeric: bool = True) -> np.ndarray:
         raise ValueError("Complex data not supported in y")
     if numeric:
         arr = np.asarray(arr, dtype=np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 1:
+    if arr.ndim == 2 and arr.shape[1] == 1 and not multi_output:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected; it was flattened.",
             DataConversionWarning,
             stacklevel=3,
         )
         arr = arr.ravel()
-    if arr.ndim != 1:
+    if arr.ndim != 1 and not (multi_output and arr.ndim == 2):
         raise ValueError(f"y must be 1-D (one target); got shape {arr.shape}")
     if arr.shape[0] != n_samples:
         raise ValueError(f"X has {n_samples} samples but y has {arr.shape[0]}")

@@ -11,6 +11,9 @@ import matplotlib
 PARTS = {
     "linear": "gradstat.linear.demo",
     "regularisation": "gradstat.regularisation.demo",
+    "nn": "gradstat.nn.demo",
+    "cnn": "gradstat.nn.cnn_demo",
+    "rnn": "gradstat.nn.rnn_demo",
 }
 
 

@@ -6,6 +6,9 @@ from importlib import resources
 
 import pandas as pd
 
+from gradstat.datasets.images import ImageData, load_digits_images, load_idx, read_idx
+from gradstat.datasets.text import load_text
+
 _TABLES = {
     "mtcars": "mtcars.csv",
     "toothgrowth": "toothgrowth.csv",
@@ -38,4 +41,4 @@ def load(name: str) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["load", "names"]
+__all__ = ["ImageData", "load", "load_digits_images", "load_idx", "load_text", "names", "read_idx"]

@@ -11,7 +11,6 @@ import pandas as pd
 from scipy import stats
 
 from gradstat.linear.design import INTERCEPT
-from gradstat.linear.lstsq import _reduce_r
 from gradstat.linear.results import OLSResults
 
 COLUMNS = ["df", "sum_sq", "mean_sq", "F", "p_value"]
@@ -33,14 +32,13 @@ def anova_table(fit: OLSResults) -> pd.DataFrame:
 def anova_by_term(fit: OLSResults) -> pd.DataFrame:
     """Sequential (type I) sums of squares, as R's ``anova(lm)``: each term after those before it.
 
-    With R the triangular factor of [X | y] (kept columns, formula order), the last column of R
-    holds the effects Q'y; a term's sum of squares is the sum of its effects squared, so a factor
-    with k levels is tested as a whole on k − 1 degrees of freedom.
+    With X = QR on the kept columns in formula order, the effects Q'y split SSR by column; a
+    term's sum of squares is the sum of its effects squared, so a factor with k levels is tested
+    as a whole on k − 1 degrees of freedom.
     """
     design = fit.design
     kept = ~fit.solution.aliased
-    R = _reduce_r(design.X[:, kept], design.y, np.ones(int(kept.sum())), 1.0)
-    effects = R[:-1, -1]
+    effects = fit.solution.effects
     position = np.cumsum(kept) - 1  # column index -> row of R among kept columns
     rows: dict[str, list[float]] = {}
     for term, cols in design.terms.items():

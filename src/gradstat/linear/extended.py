@@ -69,6 +69,59 @@ def dd_add_f(a: DD, b: FloatArray) -> DD:
     return fast_two_sum(s, e + a[1])
 
 
+def dd_mul(a: DD, b: DD) -> DD:
+    """Double-double product ``a * b``."""
+    p, e = two_prod(a[0], b[0])
+    return fast_two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
+
+
+def dd_div(a: DD, b: DD) -> DD:
+    """Double-double quotient ``a / b`` (long division, two float64 digits)."""
+    q1 = a[0] / b[0]
+    r = dd_add(a, dd_mul((-q1, np.zeros_like(q1)), b))
+    return fast_two_sum(q1, r[0] / b[0])
+
+
+def dd_sqrt(a: DD) -> DD:
+    """Double-double square root of ``a > 0`` (one Newton step from the float64 root)."""
+    x = np.sqrt(a[0])
+    p, e = two_prod(x, x)
+    r = dd_add(a, (-p, -e))
+    return fast_two_sum(x, r[0] / (2.0 * x))
+
+
+def dd_cholesky(g: DD) -> DD:
+    """Upper-triangular ``U`` in double-double with ``U'U = G`` (column by column)."""
+    k = g[0].shape[0]
+    uhi, ulo = np.zeros((k, k)), np.zeros((k, k))
+    for j in range(k):
+        s: DD = (g[0][j, j:].copy(), g[1][j, j:].copy())  # G_j,i - sum_l U_lj U_li, i >= j
+        for col in range(j):
+            prod = dd_mul((uhi[col, j:], ulo[col, j:]), (uhi[col, j], ulo[col, j]))
+            s = dd_add(s, (-prod[0], -prod[1]))
+        d = dd_sqrt((s[0][:1], s[1][:1]))
+        row = dd_div(s, (np.broadcast_to(d[0], s[0].shape), np.broadcast_to(d[1], s[0].shape)))
+        uhi[j, j:], ulo[j, j:] = row
+        uhi[j, j], ulo[j, j] = d[0][0], d[1][0]
+    return uhi, ulo
+
+
+def dd_forward_solve(u: DD, x: FloatArray, x_lo: FloatArray | None = None) -> FloatArray:
+    """``q = U^-T x`` for the columns of ``x`` (k, m), in double-double, rounded to float64.
+
+    ``x_lo`` is the low part when the right-hand side itself is double-double.
+    """
+    k, m = x.shape
+    qhi, qlo = np.zeros((k, m)), np.zeros((k, m))
+    for j in range(k):
+        s: DD = (x[j].copy(), np.zeros(m) if x_lo is None else x_lo[j].copy())
+        for col in range(j):
+            prod = dd_mul((qhi[col], qlo[col]), (u[0][col, j], u[1][col, j]))
+            s = dd_add(s, (-prod[0], -prod[1]))
+        qhi[j], qlo[j] = dd_div(s, (np.full(m, u[0][j, j]), np.full(m, u[1][j, j])))
+    return qhi + qlo
+
+
 def dd_matmul_residual(g: DD, z: DD, rhs: DD) -> FloatArray:
     """``rhs - G z`` rounded to float64, with ``G``, ``z``, ``rhs`` in double-double.
 
@@ -102,37 +155,37 @@ def slice_bits(rows: int) -> int:
     return (53 - max(1, math.ceil(math.log2(max(rows, 2))))) // 2
 
 
-def gram_dd(a: FloatArray) -> DD:
-    """``A'A`` of a row block in double-double, exact up to ~2**-120 relative.
+def gram_dd(a: FloatArray, bits: int = GRAM_BITS) -> DD:
+    """``A'A`` of a row block in double-double, exact up to ~``2**-bits`` relative.
 
     Every column of ``a`` must satisfy ``max|a_j| < 1`` (scale columns by powers
     of two first).  ``a = sum_t S_t`` with slice ``S_t`` on the grid
-    ``2**-(t+1)b``; ``S_s' S_t`` is an exact GEMM; pairs below 2**-120 are
+    ``2**-(t+1)b``; ``S_s' S_t`` is an exact GEMM; pairs below ``2**-bits`` are
     dropped, every other pair is added in double-double.
     """
     m, c = a.shape
     b = slice_bits(m)
     slices: list[np.ndarray] = []
-    rem = np.asarray(a, dtype=np.float64)
+    rem = np.array(a, dtype=np.float64)
     covered = 0
-    while covered < GRAM_BITS and np.any(rem):
+    while covered < bits and np.any(rem):
         scale = 2.0 ** (covered + b)
-        piece = np.rint(rem * scale) / scale  # exact: rem * 2**k and rint are exact
+        piece = np.rint(rem * scale)
+        piece /= scale  # exact: scaling by 2**k and rint are exact
+        rem -= piece  # exact: piece holds the leading bits of rem
         slices.append(piece)
-        rem = rem - piece  # exact: piece holds the leading bits of rem
         covered += b
     acc = (np.zeros((c, c)), np.zeros((c, c)))
-    # S_s'S_t is below 2**-(s+t)b of the column maxima: keep the pairs above the cut-off,
-    # smallest first
-    pairs = [
-        (s, t)
-        for s in range(len(slices))
-        for t in range(s, len(slices))
-        if (s + t) * b < GRAM_BITS
-    ]
-    for s, t in sorted(pairs, key=lambda st: -(st[0] + st[1])):
-        p = slices[s].T @ slices[t]  # exact: every partial sum fits in 53 bits
-        acc = dd_add_f(acc, p)
-        if s != t:
-            acc = dd_add_f(acc, p.T)
+    # S_s'S_t is below 2**-(s+t)b of the column maxima: for each s, one GEMM with all
+    # partners t >= s above the cut-off; the blocks are added smallest first
+    products: list[tuple[int, np.ndarray]] = []
+    for s in range(len(slices)):
+        partners = [t for t in range(s, len(slices)) if (s + t) * b < bits]
+        if not partners:
+            break
+        p = slices[s].T @ np.hstack([slices[t] for t in partners])  # exact GEMM
+        products += [(s + t, p[:, i * c : (i + 1) * c]) for i, t in enumerate(partners)]
+        products += [(s + t, p[:, i * c : (i + 1) * c].T) for i, t in enumerate(partners) if t != s]
+    for _, block in sorted(products, key=lambda item: -item[0]):
+        acc = dd_add_f(acc, block)
     return acc

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import check_feature_names, check_n_features, check_X, check_y, feature_names
+from gradstat._validation import feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults
@@ -71,15 +71,9 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
-        Xa = check_X(X, min_samples=2)
-        ya = check_y(y, Xa.shape[0])
+        Xa, ya = self._validate_fit(X, y, min_samples=2)
         given_names = feature_names(X)
         names = [f"x{j}" for j in range(Xa.shape[1])] if given_names is None else list(given_names)
-        self.n_features_in_ = Xa.shape[1]
-        if given_names is not None:
-            self.feature_names_in_ = given_names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         if self.fit_intercept:
             Xa = np.column_stack([np.ones(Xa.shape[0]), Xa])
             names = [INTERCEPT, *names]
@@ -103,8 +97,5 @@ class OLS(RegressorMixin, Estimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        self._check_fitted("coef_")
-        check_feature_names(self, X)
-        Xa = check_X(X)
-        check_n_features(Xa, self.n_features_in_, type(self).__name__)
+        Xa = self._validate_predict(X, "coef_")
         return Xa @ self.coef_ + self.intercept_

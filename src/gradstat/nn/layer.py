@@ -22,9 +22,7 @@ def layer_class(name: str) -> type[Layer]:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(
-            f"unknown layer class {name!r}; known: {sorted(_REGISTRY)}"
-        ) from None
+        raise ValueError(f"unknown layer class {name!r}; known: {sorted(_REGISTRY)}") from None
 
 
 class Layer:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import Array, check_feature_names, check_n_features, check_X, check_y, feature_names
+from gradstat._validation import Array
 
 
 class LinearRegressor(RegressorMixin, Estimator):
@@ -22,29 +22,10 @@ class LinearRegressor(RegressorMixin, Estimator):
     intercept_: float
     n_features_in_: int
 
-    # -- input -------------------------------------------------------------
-    def _validate_fit(self, X: Any, y: Any, min_samples: int = 1) -> tuple[Array, Array]:
-        names = feature_names(X)
-        Xa = check_X(X, min_samples=min_samples)
-        ya = check_y(y, Xa.shape[0])
-        self.n_features_in_ = Xa.shape[1]
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return Xa, ya
-
-    def _validate_predict(self, X: Any) -> Array:
-        self._check_fitted("coef_")
-        check_feature_names(self, X)
-        Xa = check_X(X)
-        check_n_features(Xa, self.n_features_in_, type(self).__name__)
-        return Xa
-
     # -- output ------------------------------------------------------------
     def predict(self, X: Any) -> Array:
         """Fitted values ``Xβ̂ + b̂``."""
-        Xa = self._validate_predict(X)
+        Xa = self._validate_predict(X, "coef_")
         return Xa @ self.coef_ + self.intercept_
 
 

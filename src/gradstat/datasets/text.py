@@ -1,0 +1,20 @@
+"""Bundled public-domain text for sequence models (see data/SOURCES.md)."""
+
+from __future__ import annotations
+
+import gzip
+from importlib import resources
+
+TEXTS = {"shakespeare": "shakespeare.txt.gz"}
+
+
+def load_text(name: str = "shakespeare") -> str:
+    """The bundled corpus ``name`` as one string.
+
+    ``"shakespeare"``: the ten tragedies and Roman plays (≈1.2 M characters, 65 distinct),
+    speeches as ``Speaker:`` followed by the lines, stage directions dropped.
+    """
+    if name not in TEXTS:
+        raise ValueError(f"unknown text {name!r}; available: {sorted(TEXTS)}")
+    data = resources.files("gradstat.datasets").joinpath("data", TEXTS[name]).read_bytes()
+    return gzip.decompress(data).decode("ascii")

@@ -1,0 +1,281 @@
+"""A character-level language model: ŷ_t = softmax(W_Y h_t) predicts the next character.
+
+Embedding → RNN/LSTM (stacked if asked) → Dense applied per step, trained with truncated
+backpropagation through time: the text is cut into ``batch_size`` parallel streams, each
+walked in chunks of ``seq_length`` characters; the hidden state is carried from one chunk to
+the next, the gradient is not. The loss is the mean per-character cross-entropy (nats);
+perplexity is e^loss.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from gradstat.nn.dense import Dense
+from gradstat.nn.embedding import Embedding
+from gradstat.nn.io import load_checkpoint, save_checkpoint
+from gradstat.nn.layer import Layer
+from gradstat.nn.losses import CrossEntropy
+from gradstat.nn.model import Sequential, TrainingDiverged
+from gradstat.nn.optimisers import Adam, Optimiser
+from gradstat.nn.recurrent import CELLS, Stacked, State
+
+CHECKPOINT = "charmodel.safetensors"
+VOCABULARY = "vocabulary.json"
+
+
+class Vocabulary:
+    """The characters of a text, sorted; ``encode`` maps text → ids, ``decode`` ids → text."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = "".join(sorted(set(chars)))
+        if not self.chars:
+            raise ValueError("a vocabulary needs at least one character")
+        self._index = {c: i for i, c in enumerate(self.chars)}
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        unknown = sorted(set(text) - set(self._index))
+        if unknown:
+            raise ValueError(f"characters {unknown!r} are not in the vocabulary {self.chars!r}")
+        return np.array([self._index[c] for c in text], dtype=np.int64)
+
+    def decode(self, ids: np.ndarray | list[int]) -> str:
+        ids = np.asarray(ids)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(f"token ids must lie in 0..{len(self) - 1}")
+        return "".join(self.chars[i] for i in ids.ravel())
+
+
+class CharModel:
+    """Character language model trained by truncated BPTT with Adam and gradient clipping.
+
+    ``fit(text)`` learns ``vocabulary_``, ``network_`` (a ``Sequential``) and ``history_``
+    (loss and perplexity per epoch); with ``checkpoint_dir`` it saves after every epoch, and
+    ``resume=True`` continues from the last saved epoch. ``sample`` generates text.
+    """
+
+    vocabulary_: Vocabulary
+    network_: Sequential
+    optimiser_: Optimiser
+    rng_: np.random.Generator
+    epoch_: int
+    history_: pd.DataFrame
+
+    def __init__(
+        self,
+        arch: str = "lstm",
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        embedding_dim: int = 32,
+        seq_length: int = 50,
+        batch_size: int = 32,
+        lr: float = 2e-3,
+        clip_norm: float | None = 5.0,
+        epochs: int = 1,
+        seed: int = 0,
+    ) -> None:
+        self.arch = arch
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.embedding_dim = embedding_dim
+        self.seq_length = seq_length
+        self.batch_size = batch_size
+        self.lr = lr
+        self.clip_norm = clip_norm
+        self.epochs = epochs
+        self.seed = seed
+
+    # -- building ---------------------------------------------------------------------------
+    def _validate(self) -> None:
+        if self.arch not in CELLS:
+            raise ValueError(f"arch must be one of {sorted(CELLS)}, got {self.arch!r}")
+        for name in ("hidden_size", "num_layers", "embedding_dim", "seq_length", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer, got {self.epochs!r}")
+
+    def _build(self, vocab: int) -> Sequential:
+        if self.num_layers == 1:
+            rec: Layer = CELLS[self.arch](self.embedding_dim, self.hidden_size, seed=self.seed + 1)
+        else:
+            rec = Stacked(
+                self.arch, self.embedding_dim, self.hidden_size, self.num_layers, seed=self.seed + 1
+            )
+        return Sequential(
+            [
+                Embedding(vocab, self.embedding_dim, seed=self.seed),
+                rec,
+                Dense(self.hidden_size, vocab, seed=self.seed + 2),
+            ]
+        )
+
+    def _run(self, ids: np.ndarray, state: State | None) -> np.ndarray:
+        """Logits (batch, time, vocab) for token ids, starting from ``state``."""
+        emb, rec, out = self.network_.layers
+        return out.forward(rec.forward(emb.forward(ids), state))  # type: ignore[call-arg]
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(
+        self,
+        text: str,
+        checkpoint_dir: str | pathlib.Path | None = None,
+        resume: bool = False,
+        progress: bool = True,
+    ) -> CharModel:
+        """Train for ``epochs`` passes over ``text`` (continuing a saved run if ``resume``)."""
+        self._validate()
+        directory = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir)
+        if resume:
+            if directory is None or not (directory / CHECKPOINT).exists():
+                raise FileNotFoundError(f"resume=True but no {CHECKPOINT} in {checkpoint_dir}")
+            self._restore(directory)
+            data = self.vocabulary_.encode(text)
+        else:
+            self.vocabulary_ = Vocabulary(text)
+            data = self.vocabulary_.encode(text)
+            self.network_ = self._build(len(self.vocabulary_))
+            self.optimiser_ = Adam(self.network_, lr=self.lr, clip_norm=self.clip_norm)
+            self.rng_ = np.random.default_rng(self.seed)
+            self.epoch_ = 0
+            self.history_ = pd.DataFrame(columns=["epoch", "loss", "perplexity"])
+        streams = len(data) - 1
+        per_stream = streams // self.batch_size
+        if per_stream < 1:
+            raise ValueError(f"text of {len(data)} characters is too short for batch_size {self.batch_size}")
+        cut = per_stream * self.batch_size
+        inputs = data[:cut].reshape(self.batch_size, per_stream)  # parallel streams
+        targets = data[1 : cut + 1].reshape(self.batch_size, per_stream)
+        while self.epoch_ < self.epochs:
+            loss = self._epoch(inputs, targets, progress)
+            self.epoch_ += 1
+            row = {"epoch": self.epoch_, "loss": loss, "perplexity": math.exp(loss)}
+            self.history_ = pd.DataFrame([*self.history_.to_dict("records"), row])
+            if progress:
+                print(f"epoch {self.epoch_}: loss {loss:.4f} nats/char, perplexity {row['perplexity']:.2f}")
+            if directory is not None:
+                self.save(directory)
+        return self
+
+    def _epoch(self, inputs: np.ndarray, targets: np.ndarray, progress: bool) -> float:
+        crit = CrossEntropy()
+        starts = range(0, inputs.shape[1], self.seq_length)
+        bar = tqdm(starts, desc=f"epoch {self.epoch_ + 1}/{self.epochs}", disable=not progress)
+        state: State | None = None
+        total, count = 0.0, 0
+        emb, rec, out = self.network_.layers
+        for start in bar:
+            x = inputs[:, start : start + self.seq_length]
+            y = targets[:, start : start + self.seq_length]
+            loss = crit(self._run(x, state), y)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(
+                    f"loss became {loss} at epoch {self.epoch_ + 1}: lower lr (now {self.lr}) "
+                    f"or clip gradients with clip_norm (now {self.clip_norm})"
+                )
+            state = rec.state  # type: ignore[attr-defined]  # carried forward; the gradient stops here (truncated BPTT)
+            emb.backward(rec.backward(out.backward(crit.backward())))
+            self.optimiser_.step()
+            total += loss * x.shape[1]
+            count += x.shape[1]
+            bar.set_postfix(loss=f"{loss:.3f}")
+        return total / count
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, directory: str | pathlib.Path) -> None:
+        """Weights, optimiser and generator state (safetensors) plus vocabulary and settings."""
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.network_.history_ = {  # carried in the checkpoint's metadata
+            k: [float(v) for v in self.history_[k]] for k in ("loss", "perplexity")
+        }
+        save_checkpoint(directory / CHECKPOINT, self.network_, self.optimiser_, self.rng_, self.epoch_)
+        settings = {k: getattr(self, k) for k in self._settings()}
+        (directory / VOCABULARY).write_text(
+            json.dumps({"chars": self.vocabulary_.chars, "settings": settings})
+        )
+
+    def _settings(self) -> list[str]:
+        return [
+            "arch",
+            "hidden_size",
+            "num_layers",
+            "embedding_dim",
+            "seq_length",
+            "batch_size",
+            "lr",
+            "clip_norm",
+            "seed",
+        ]
+
+    def _restore(self, directory: pathlib.Path) -> None:
+        meta = json.loads((directory / VOCABULARY).read_text())
+        for key, value in meta["settings"].items():
+            if key in ("arch", "hidden_size", "num_layers", "embedding_dim") and getattr(self, key) != value:
+                raise ValueError(f"checkpoint has {key}={value!r}, this model {getattr(self, key)!r}")
+        self.vocabulary_ = Vocabulary(meta["chars"])
+        ck = load_checkpoint(directory / CHECKPOINT)
+        assert isinstance(ck.model, Sequential) and ck.optimiser is not None and ck.rng is not None
+        self.network_, self.optimiser_, self.rng_, self.epoch_ = ck.model, ck.optimiser, ck.rng, ck.epoch
+        hist = ck.history
+        self.history_ = pd.DataFrame(
+            {
+                "epoch": range(1, len(hist.get("loss", [])) + 1),
+                "loss": hist.get("loss", []),
+                "perplexity": hist.get("perplexity", []),
+            }
+        )
+
+    @classmethod
+    def load(cls, directory: str | pathlib.Path) -> CharModel:
+        """A trained model saved by ``fit(checkpoint_dir=…)`` or ``save``."""
+        directory = pathlib.Path(directory)
+        meta = json.loads((directory / VOCABULARY).read_text())
+        model = cls(**meta["settings"])
+        model._restore(directory)
+        model.epochs = model.epoch_
+        return model
+
+    # -- generation -------------------------------------------------------------------------
+    def sample(
+        self, n_chars: int, temperature: float = 1.0, prime: str = "\n", seed: int | None = None
+    ) -> str:
+        """Generate ``n_chars`` characters after ``prime``, drawing from softmax(z / temperature).
+
+        Temperature < 1 sharpens the distribution (safer, more repetitive), > 1 flattens it.
+        """
+        if not hasattr(self, "network_"):
+            raise RuntimeError("CharModel.sample called before fit")
+        if not (isinstance(temperature, int | float) and temperature > 0 and math.isfinite(temperature)):
+            raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+        if isinstance(n_chars, bool) or not isinstance(n_chars, int) or n_chars < 0:
+            raise ValueError(f"n_chars must be a non-negative integer, got {n_chars!r}")
+        if not prime:
+            raise ValueError("prime must hold at least one character")
+        rng = np.random.default_rng(seed)
+        ids = self.vocabulary_.encode(prime)[None]
+        rec = self.network_.layers[1]
+        logits = self._run(ids, None)[0, -1]
+        chosen: list[int] = []
+        for _ in range(n_chars):
+            z = logits.astype(np.float64) / temperature
+            p = np.exp(z - z.max())
+            p /= p.sum()  # softmax(z / T)
+            nxt = int(rng.choice(len(p), p=p))
+            chosen.append(nxt)
+            logits = self._run(np.array([[nxt]]), rec.state)[0, -1]  # type: ignore[attr-defined]
+        return self.vocabulary_.decode(chosen)
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in [*self._settings(), "epochs"]}

@@ -1,0 +1,267 @@
+"""Convolutional layers: filters slid over the input with a stride, after zero padding.
+
+Each output is a cross-correlation of the (padded) input with one filter plus a bias,
+
+    net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b,
+
+and each spatial size follows O = (W − K + 2P)/S + 1 (P = (K − 1)/2 keeps the size
+at stride 1). Layouts are PyTorch's: inputs (batch, channels, [height,] width),
+``params["weight"]`` (out, in, k[, k]) and ``params["bias"]`` (out,), so a PyTorch
+``state_dict`` loads as it is. Both passes are an im2col copy and one matrix product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstat.nn._windows import (
+    Buffer,
+    add_windows,
+    as_pair,
+    channels_last,
+    output_size,
+    windows,
+)
+from gradstat.nn.init import INITIALISERS, Seed, initialise
+from gradstat.nn.layer import Layer, Shape
+
+IntPair = int | tuple[int, int]
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"dtype must be a floating type, got {dt}")
+    return dt
+
+
+class _Conv(Layer):
+    """The 2-D engine; Conv1D runs it on inputs of height 1."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        init: str,
+        seed: Seed,
+        dtype: Any,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self._kernel, self._stride, self._padding = kernel, stride, padding
+        if init not in INITIALISERS:
+            raise ValueError(f"{type(self).__name__} init must be one of {INITIALISERS}, got {init!r}")
+        self.init = init
+        self.seed = seed if isinstance(seed, int) else None
+        self.dtype = _dtype(dtype)
+        self.params = {
+            "weight": initialise(init, self._weight_shape(), seed, self.dtype),
+            "bias": np.zeros(out_channels, self.dtype),
+        }
+        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self._padded, self._cols, self._dcols, self._dx = Buffer(), Buffer(), Buffer(), Buffer()
+        self._ones = Buffer()
+
+    def _weight_shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def _weight4(self) -> np.ndarray:
+        """The weight as (out, in, kh, kw)."""
+        raise NotImplementedError
+
+    def _sizes(self, h: int, w: int) -> tuple[int, int]:
+        name = type(self).__name__
+        (kh, kw), (sh, sw), (ph, pw) = self._kernel, self._stride, self._padding
+        return (
+            output_size(name, "height", h, kh, ph, sh) if name == "Conv2D" else 1,
+            output_size(name, "width" if name == "Conv2D" else "length", w, kw, pw, sw),
+        )
+
+    def _forward4(self, x4: np.ndarray) -> np.ndarray:
+        x = channels_last(x4.astype(self.dtype, copy=False))
+        b, h, w, c = x.shape
+        (kh, kw), (ph, pw) = self._kernel, self._padding
+        oh, ow = self._sizes(h, w)
+        if ph or pw:  # zero padding: the border of the reused buffer is never written
+            padded = self._padded.get((b, h + 2 * ph, w + 2 * pw, c), self.dtype)
+            padded[:, ph : ph + h, pw : pw + w] = x
+            x = padded
+        cols = self._cols.get((b, oh, ow, kh, kw, c), self.dtype)
+        np.copyto(cols, windows(x, self._kernel, self._stride))  # im2col
+        self._cache = (x4.shape, cols)
+        weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+        # net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b: one GEMM over every window
+        net = cols.reshape(b * oh * ow, -1) @ weight.T
+        # + b, added row by row of the output: a long inner loop rather than one per pixel
+        net.reshape(b * oh, -1)[...] += np.tile(self.params["bias"], ow)
+        return net.reshape(b, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
+
+    def _backward4(self, grad4: np.ndarray, input_grad: bool) -> np.ndarray:
+        shape, cols = self._cache
+        b, c, h, w = shape
+        (kh, kw), (ph, pw) = self._kernel, self._padding
+        _, oh, ow, *_ = cols.shape
+        g = channels_last(grad4.astype(self.dtype, copy=False)).reshape(b * oh * ow, -1)
+        cols2 = cols.reshape(b * oh * ow, -1)
+        # ∂E/∂b = Σ_ij ∂E/∂net_ij
+        self.grads["bias"] = self._ones.get((len(g),), self.dtype, fill=1.0) @ g
+        # ∂E/∂w_kl = Σ_ij ∂E/∂net_ij x_{i+k−1, j+l−1}
+        dw = (g.T @ cols2).reshape(self.out_channels, kh, kw, c).transpose(0, 3, 1, 2)
+        self.grads["weight"] = np.ascontiguousarray(dw).reshape(self._weight_shape())
+        if not input_grad:
+            return np.empty(0, self.dtype)
+        weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+        dcols = self._dcols.get(cols2.shape, self.dtype)
+        np.matmul(g, weight, out=dcols)
+        # ∂E/∂x_pq = Σ_ij ∂E/∂net_ij w_{p−i+1, q−j+1}: the full convolution, by col2im
+        if ph or pw:
+            dx = self._dx.get((b, h + 2 * ph, w + 2 * pw, c), self.dtype, refill=True)
+        else:
+            dx = np.zeros((b, h, w, c), self.dtype)
+        add_windows(dx, dcols.reshape(cols.shape), self._stride)
+        if ph or pw:
+            dx = dx[:, ph : ph + h, pw : pw + w].copy()
+        return dx.transpose(0, 3, 1, 2)
+
+    def _common_config(self) -> dict[str, Any]:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "init": self.init,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
+
+    def _check(self, x: np.ndarray, ndim: int, layout: str) -> None:
+        if x.ndim != ndim or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape {layout} with "
+                f"channels={self.in_channels}, got {x.shape}"
+            )
+
+
+class Conv2D(_Conv):
+    """2-D convolution on (batch, channels, height, width).
+
+    ``kernel_size``, ``stride`` and ``padding`` are ints or (height, width) pairs.
+    Weights are drawn by ``init`` (He-uniform by default, for ReLU networks), biases
+    are zero. ``backward(g, input_grad=False)`` skips ∂E/∂x (a network's first
+    layer does not need it) and returns an empty array.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        *,
+        init: str = "he_uniform",
+        seed: Seed = None,
+        dtype: Any = "float32",
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            as_pair(kernel_size, "kernel_size", 1),
+            as_pair(stride, "stride", 1),
+            as_pair(padding, "padding", 0),
+            init,
+            seed,
+            dtype,
+        )
+
+    def _weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels, *self._kernel)
+
+    def _weight4(self) -> np.ndarray:
+        return self.params["weight"]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._check(x, 4, "(batch, channels, height, width)")
+        return self._forward4(x)
+
+    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return self._backward4(np.asarray(grad_output), input_grad)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 4 or input_shape[1] != self.in_channels:
+            raise ValueError(f"Conv2D expects (batch, {self.in_channels}, height, width), got {input_shape}")
+        h, w = input_shape[2], input_shape[3]
+        if h is None or w is None:
+            raise ValueError(f"Conv2D needs the height and width, got {input_shape}")
+        return (input_shape[0], self.out_channels, *self._sizes(h, w))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            **self._common_config(),
+            "kernel_size": list(self._kernel),
+            "stride": list(self._stride),
+            "padding": list(self._padding),
+        }
+
+
+class Conv1D(_Conv):
+    """1-D convolution on (batch, channels, length): net_i = Σ_k w_k x_{i+k−1} + b.
+
+    Weights are drawn by ``init`` (He-uniform by default), biases are zero;
+    ``backward(g, input_grad=False)`` skips ∂E/∂x.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        *,
+        init: str = "he_uniform",
+        seed: Seed = None,
+        dtype: Any = "float32",
+    ) -> None:
+        k = as_pair(kernel_size, "kernel_size", 1)[0]
+        s = as_pair(stride, "stride", 1)[0]
+        p = as_pair(padding, "padding", 0)[0]
+        super().__init__(in_channels, out_channels, (1, k), (1, s), (0, p), init, seed, dtype)
+
+    def _weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels, self._kernel[1])
+
+    def _weight4(self) -> np.ndarray:
+        return self.params["weight"][:, :, None, :]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._check(x, 3, "(batch, channels, length)")
+        return self._forward4(x[:, :, None, :])[:, :, 0, :]
+
+    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        dx = self._backward4(np.asarray(grad_output)[:, :, None, :], input_grad)
+        return dx[:, :, 0, :] if input_grad else dx
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3 or input_shape[1] != self.in_channels:
+            raise ValueError(f"Conv1D expects (batch, {self.in_channels}, length), got {input_shape}")
+        length = input_shape[2]
+        if length is None:
+            raise ValueError(f"Conv1D needs the length, got {input_shape}")
+        return (input_shape[0], self.out_channels, self._sizes(1, length)[1])
+
+    def config(self) -> dict[str, Any]:
+        return {
+            **self._common_config(),
+            "kernel_size": self._kernel[1],
+            "stride": self._stride[1],
+            "padding": self._padding[1],
+        }

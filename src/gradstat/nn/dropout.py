@@ -1,0 +1,39 @@
+"""Dropout: zero each unit with probability ``rate`` while training (inverted scaling)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstat.nn.layer import Layer
+
+
+class Dropout(Layer):
+    """out = x · m / (1 − rate), m ~ Bernoulli(1 − rate), while training; out = x in eval mode.
+
+    Dividing by 1 − rate keeps E[out] = x, so nothing changes at inference.
+    """
+
+    def __init__(self, rate: float = 0.5, *, seed: int | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        self._rng = np.random.default_rng(seed)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if not self.training or self.rate == 0.0:
+            self._scale = None
+            return x
+        keep = self._rng.random(x.shape) >= self.rate
+        self._scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
+        return x * self._scale
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        # ∂E/∂x = ∂E/∂out · m / (1 − rate)
+        return grad_output if self._scale is None else grad_output * self._scale
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate, "seed": self.seed}

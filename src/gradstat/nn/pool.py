@@ -1,0 +1,171 @@
+"""Pooling: shrink each channel by summarising windows (the maximum or the mean).
+
+Max pooling keeps the largest value of each window, so the gradient flows back
+to the arg-max position only (the first one on ties, as PyTorch does); average
+pooling spreads it evenly. The stride defaults to the kernel size, and output
+sizes follow O = (W − K)/S + 1 — a window that would hang off the edge is an
+error, not a silent truncation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from gradstat.nn._windows import add_windows, as_pair, channels_last, output_size, windows
+from gradstat.nn.layer import Layer, Shape
+
+IntPair = int | tuple[int, int]
+
+
+class _Pool2D(Layer):
+    """The 2-D engine on (B, C, H, W); the 1-D pool runs it on height 1."""
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
+        super().__init__()
+        self._kernel, self._stride = kernel, stride
+
+    def _sizes(self, h: int, w: int) -> tuple[int, int]:
+        name = type(self).__name__
+        (kh, kw), (sh, sw) = self._kernel, self._stride
+        oh = output_size(name, "height", h, kh, 0, sh)
+        axis = "length" if name.endswith("1D") else "width"
+        return oh, output_size(name, axis, w, kw, 0, sw)
+
+    def _check(self, x: np.ndarray, ndim: int, layout: str) -> None:
+        if x.ndim != ndim:
+            raise ValueError(f"{type(self).__name__} expects input of shape {layout}, got {x.shape}")
+
+    def _shape(self, input_shape: Shape, ndim: int) -> Shape:
+        if len(input_shape) != ndim or any(d is None for d in input_shape[2:]):
+            raise ValueError(f"{type(self).__name__} needs {ndim}-D input with sizes, got {input_shape}")
+        spatial = [int(d) for d in input_shape[2:]]  # type: ignore[arg-type]
+        oh, ow = self._sizes(*spatial) if ndim == 4 else self._sizes(1, spatial[0])
+        return (*input_shape[:2], oh, ow) if ndim == 4 else (*input_shape[:2], ow)
+
+
+@numba.njit(cache=True)
+def _route(x: np.ndarray, out: np.ndarray, grad: np.ndarray, dx: np.ndarray, kernel, stride):
+    """dx += grad at the first position of each window of x that holds its maximum out."""
+    (kh, kw), (sh, sw) = kernel, stride
+    b_, oh_, ow_, c_ = out.shape
+    pending = np.empty(c_, x.dtype)  # 1 until a window's gradient has been routed
+    for b in range(b_):
+        for oh in range(oh_):
+            for ow in range(ow_):
+                pending[:] = 1
+                for k in range(kh * kw):
+                    i, j = oh * sh + k // kw, ow * sw + k % kw
+                    for c in range(c_):
+                        v = x[b, i, j, c]
+                        # branch-free: the first maximum takes it (a NaN maximum: the first NaN)
+                        hit = ((v == out[b, oh, ow, c]) | (v != v)) * pending[c]
+                        dx[b, i, j, c] += hit * grad[b, oh, ow, c]
+                        pending[c] -= hit
+
+
+class _MaxPool(_Pool2D):
+    def _forward4(self, x4: np.ndarray) -> np.ndarray:
+        x = channels_last(x4)
+        b, h, w, c = x.shape
+        oh, ow = self._sizes(h, w)
+        kh, kw = self._kernel
+        # out_ij = max of window ij, as whole-array maxima over the kh·kw window positions
+        if self._stride == self._kernel:  # the windows tile the input
+            tiles = x.reshape(b, oh, kh, ow, kw, c)
+            out = tiles[:, :, 0, :, 0].copy()
+            for i, j in np.ndindex(kh, kw):
+                np.maximum(out, tiles[:, :, i, :, j], out=out)
+        else:
+            out = windows(x, self._kernel, self._stride).max(axis=(3, 4))
+        self._cache = (x, out)
+        return out.transpose(0, 3, 1, 2)
+
+    def _backward4(self, grad4: np.ndarray) -> np.ndarray:
+        x, out = self._cache
+        dx = np.zeros(x.shape, x.dtype)
+        # ∂E/∂x = ∂E/∂out at the (first) arg-max of each window, 0 elsewhere
+        _route(x, out, channels_last(grad4).astype(x.dtype, copy=False), dx, self._kernel, self._stride)
+        return dx.transpose(0, 3, 1, 2)
+
+
+class MaxPool2D(_MaxPool):
+    """Max pooling on (batch, channels, height, width); sizes are ints or (height, width) pairs.
+
+    Example: the 4×4 grid 1…16 with a 2×2 kernel and stride 2 pools to [[6, 8], [14, 16]].
+    """
+
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None) -> None:
+        kernel = as_pair(kernel_size, "kernel_size", 1)
+        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._check(x, 4, "(batch, channels, height, width)")
+        return self._forward4(x)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return self._backward4(np.asarray(grad_output))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self._shape(input_shape, 4)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self._kernel), "stride": list(self._stride)}
+
+
+class MaxPool1D(_MaxPool):
+    """Max pooling on (batch, channels, length)."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
+        k = as_pair(kernel_size, "kernel_size", 1)[0]
+        s = k if stride is None else as_pair(stride, "stride", 1)[0]
+        super().__init__((1, k), (1, s))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._check(x, 3, "(batch, channels, length)")
+        return self._forward4(x[:, :, None, :])[:, :, 0, :]
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return self._backward4(np.asarray(grad_output)[:, :, None, :])[:, :, 0, :]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self._shape(input_shape, 3)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": self._kernel[1], "stride": self._stride[1]}
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling on (batch, channels, height, width): out_ij = mean of the window."""
+
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None) -> None:
+        kernel = as_pair(kernel_size, "kernel_size", 1)
+        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._check(x, 4, "(batch, channels, height, width)")
+        xl = channels_last(x)
+        self._sizes(*xl.shape[1:3])
+        self._in_shape = xl.shape
+        out = windows(xl, self._kernel, self._stride).mean(axis=(3, 4))
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        g = channels_last(np.asarray(grad_output))
+        kh, kw = self._kernel
+        # ∂E/∂x = ∂E/∂out / (kh·kw) at every position of the window
+        share = np.broadcast_to((g / (kh * kw))[:, :, :, None, None, :], (*g.shape[:3], kh, kw, g.shape[3]))
+        dx = np.zeros(self._in_shape, g.dtype)
+        add_windows(dx, share, self._stride)
+        return dx.transpose(0, 3, 1, 2)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self._shape(input_shape, 4)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self._kernel), "stride": list(self._stride)}

@@ -1,0 +1,27 @@
+"""Flatten: the bridge from convolutional feature maps to fully connected layers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstat.nn.layer import Layer, Shape
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, …) → (batch, d1·d2·…), in PyTorch's (C-order) element order."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten expects (batch, ...) input, got shape {x.shape}")
+        self._in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        # ∂E/∂x is ∂E/∂out put back into the input's shape
+        return np.asarray(grad_output).reshape(self._in_shape)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) < 2 or any(d is None for d in input_shape[1:]):
+            raise ValueError(f"Flatten needs the sizes after the batch axis, got {input_shape}")
+        return (input_shape[0], int(np.prod(input_shape[1:])))  # type: ignore[arg-type]

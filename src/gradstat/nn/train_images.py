@@ -1,0 +1,141 @@
+"""``gradstat train images``: train a named CNN on a named image data set.
+
+    gradstat train images --arch lenet --data digits|fashion-mnist|DIR --epochs N \\
+        --checkpoint-dir D [--resume]
+
+Shows a progress bar per epoch, writes ``D/epoch-NNN.safetensors`` (model, optimiser
+and generator state) after every epoch, and with ``--resume`` continues from the last
+of them. Ends with the test accuracy and the learning curves in ``D/learning_curves.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gradstat.datasets.images import ImageData, load_digits_images, load_idx
+from gradstat.nn.architectures import ARCHITECTURES, build
+from gradstat.nn.io import load_checkpoint
+from gradstat.nn.losses import CrossEntropy
+from gradstat.nn.model import Sequential
+from gradstat.nn.optimisers import Adam
+
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+_CHECKPOINT = re.compile(r"epoch-(\d+)\.safetensors")
+
+
+def load_data(name: str, seed: int = 0) -> ImageData:
+    """``digits`` (bundled; a seeded 80/20 split), ``fashion-mnist`` (Debian's
+    ``dataset-fashion-mnist``) or a directory of MNIST-format IDX files."""
+    if name == "digits":
+        x, y = load_digits_images()
+        order = np.random.default_rng(seed).permutation(len(x))
+        test, train = order[: len(x) // 5], order[len(x) // 5 :]
+        return ImageData(x[train], y[train], x[test], y[test])
+    directory = FASHION_MNIST if name == "fashion-mnist" else Path(name)
+    if not directory.is_dir():
+        hint = " (install the Debian package dataset-fashion-mnist)" if name == "fashion-mnist" else ""
+        raise FileNotFoundError(f"no data set directory {directory}{hint}")
+    return load_idx(directory)
+
+
+def checkpoints(directory: Path) -> dict[int, Path]:
+    """The epoch checkpoints in ``directory``, by epoch."""
+    found = {}
+    for path in directory.glob("epoch-*.safetensors"):
+        match = _CHECKPOINT.fullmatch(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstat train images", description="Train a CNN on images, checkpointing each epoch."
+    )
+    parser.add_argument("--arch", default="lenet", choices=sorted(ARCHITECTURES))
+    parser.add_argument("--data", default="digits", help="digits, fashion-mnist or an IDX directory")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--checkpoint-dir", type=Path, required=True)
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.002, help="Adam's learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="use only the first N training images")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run the command; returns the exit status (2 for missing data or a clash of checkpoints)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1 or not args.lr > 0:
+        parser.error("--epochs, --batch-size and --lr must be positive")
+    try:
+        return _train(args)
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"gradstat train images: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    data = load_data(args.data, args.seed)
+    x_train, y_train = data.x_train, data.y_train
+    if args.limit is not None:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    n_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
+    directory: Path = args.checkpoint_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    found = checkpoints(directory)
+    if found and not args.resume:
+        raise FileExistsError(
+            f"{directory} already holds checkpoints up to epoch {max(found)}: "
+            "pass --resume to continue, or choose another --checkpoint-dir"
+        )
+    if found:
+        start = max(found)
+        state = load_checkpoint(found[start])
+        if not isinstance(state.model, Sequential) or state.optimiser is None:
+            raise ValueError(f"{found[start]} is not a training checkpoint of a Sequential model")
+        model, optimiser, rng = state.model, state.optimiser, state.rng
+        model.output_shape((None, *x_train.shape[1:]))  # the data must fit the saved network
+        print(f"resuming {found[start].name} (epoch {start} of {args.epochs})")
+    else:
+        start = 0
+        model = build(args.arch, x_train.shape[1:], n_classes, seed=args.seed)
+        optimiser, rng = Adam(model, lr=args.lr), np.random.default_rng(args.seed)
+        print(model.summary().to_string(index=False))
+    print(f"{args.data}: {len(x_train)} training and {len(data.x_test)} test images {x_train.shape[1:]}")
+    for epoch in range(start, args.epochs):
+        model.fit(
+            x_train,
+            y_train,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            batch_size=args.batch_size,
+            validation_data=(data.x_test, data.y_test),
+            loss=CrossEntropy(),
+            optimiser=optimiser,
+            rng=rng,
+            progress=not args.quiet,
+            checkpoint=directory / f"epoch-{epoch + 1:03d}.safetensors",
+        )
+        rng = model.rng_
+        history = model.history_
+        print(
+            f"epoch {epoch + 1}/{args.epochs}: loss {history['loss'][-1]:.4f}, "
+            f"accuracy {history['accuracy'][-1]:.4f}, test accuracy {history['val_accuracy'][-1]:.4f}"
+        )
+    if start >= args.epochs:
+        print(f"nothing to do: the last checkpoint is epoch {start}")
+    accuracy = float(np.mean(model.predict(data.x_test).argmax(axis=1) == data.y_test))
+    print(f"test accuracy {accuracy:.4f}")
+    from gradstat.nn.visualise import plot_learning_curves
+
+    plot_learning_curves(model.history_).savefig(directory / "learning_curves.png", dpi=100)
+    return 0
