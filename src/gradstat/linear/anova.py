@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gradstat.linear.design import INTERCEPT
+from gradstat.linear.design import INTERCEPT, ResponseMoments
 from gradstat.linear.results import OLSResults
 
 COLUMNS = ["df", "sum_sq", "mean_sq", "F", "p_value"]
@@ -59,7 +59,7 @@ def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
         if not isinstance(fit, OLSResults):
             raise TypeError(f"compare() takes two OLSResults; {name} is {type(fit).__name__}")
     label_r, label_f = reduced.design.formula, full.design.formula
-    if reduced.nobs != full.nobs or not np.array_equal(reduced.design.y, full.design.y):
+    if not _same_rows(reduced, full):
         raise ValueError(
             f"models are not fitted on the same rows ({label_r!r}: n = {reduced.nobs}, "
             f"{label_f!r}: n = {full.nobs}); refit both on the same data (same missing-value rows)"
@@ -87,8 +87,33 @@ def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
     )
 
 
+def _moments(fit: OLSResults) -> ResponseMoments:
+    return fit.design.moments or ResponseMoments.of(fit.design.y)
+
+
+def _same_rows(reduced: OLSResults, full: OLSResults) -> bool:
+    """Same response rows: compared value by value in memory, by (n, ȳ, M2) out of core."""
+    if reduced.nobs != full.nobs:
+        return False
+    if not (reduced.design.out_of_core or full.design.out_of_core):
+        return np.array_equal(reduced.design.y, full.design.y)
+    a, b = _moments(reduced), _moments(full)
+    return bool(
+        np.isclose(a.mean, b.mean, rtol=1e-10, atol=0.0) and np.isclose(a.m2, b.m2, rtol=1e-10, atol=0.0)
+    )
+
+
 def _nested(reduced: OLSResults, full: OLSResults) -> bool:
-    """Is every kept column of the reduced design in the column space of the full design?"""
+    """Is every kept column of the reduced design in the column space of the full design?
+
+    Out of core (no rows to project) the test is by name: every kept column of the reduced
+    design is a column of the full one.
+    """
+    if reduced.design.out_of_core or full.design.out_of_core:
+        kept_r = {
+            c for c, a in zip(reduced.design.column_names, reduced.solution.aliased, strict=True) if not a
+        }
+        return kept_r <= set(full.design.column_names)
     Xr = reduced.design.X[:, ~reduced.solution.aliased]
     Xf = full.design.X[:, ~full.solution.aliased]
     if Xr.shape[1] > Xf.shape[1]:

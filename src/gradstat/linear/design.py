@@ -27,6 +27,39 @@ ExactMap = tuple[list[int], list[list[Fraction]]]
 
 
 @dataclass(frozen=True)
+class ResponseMoments:
+    """Count, mean and ``M2 = sum (y - ybar)^2`` of the response, for fits that never hold every row.
+
+    Two row sets combine by Chan, Golub and LeVeque's parallel formula (no ``y'y - n ybar^2``
+    cancellation): ``d = ybar_b - ybar_a``, ``ybar = ybar_a + d n_b / n``,
+    ``M2 = M2_a + M2_b + d^2 n_a n_b / n``.
+    """
+
+    n: int
+    mean: float
+    m2: float
+
+    @staticmethod
+    def of(y: np.ndarray) -> ResponseMoments:
+        if y.size == 0:
+            return ResponseMoments(0, 0.0, 0.0)
+        mean = float(np.mean(y))
+        mean += float(np.mean(y - mean))  # one correction step: ybar to full precision
+        return ResponseMoments(int(y.size), mean, float(np.dot(y - mean, y - mean)))
+
+    def combine(self, other: ResponseMoments) -> ResponseMoments:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        d = other.mean - self.mean
+        return ResponseMoments(
+            n, self.mean + d * other.n / n, self.m2 + other.m2 + d * d * self.n * other.n / n
+        )
+
+
+@dataclass(frozen=True)
 class Design:
     """A materialised design: X (n, k), the response y, and how columns group into terms."""
 
@@ -41,6 +74,25 @@ class Design:
     n_dropped: int
     spec: Any = None  # formulaic ModelSpec of the right-hand side, for new data
     reparametrisation: list[ExactMap] = field(default_factory=list)  # fitted basis -> raw powers
+    # out-of-core fits (Dask, streaming): X and y hold no rows, the response is summarised here
+    moments: ResponseMoments | None = None
+
+    @property
+    def nobs(self) -> int:
+        return self.X.shape[0] if self.moments is None else self.moments.n
+
+    @property
+    def out_of_core(self) -> bool:
+        return self.moments is not None
+
+    def require_rows(self, what: str) -> None:
+        """Row-level quantities exist only for in-memory fits."""
+        if self.moments is not None:
+            raise ValueError(
+                f"{what} needs the rows of the data, which an out-of-core (Dask / streaming) fit does not "
+                f"keep (n = {self.moments.n}); fit in memory (gradstat.ols(formula, data=pandas_frame)) "
+                "on the rows you need"
+            )
 
 
 def _as_frame(data: Any) -> pd.DataFrame:

@@ -48,6 +48,7 @@ partitions in a tree.  Peak extra memory is one row block (65,536 rows) of
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -312,44 +313,58 @@ def _check(X: np.ndarray, y: np.ndarray, rank_tol: float | None) -> float:
     return tol
 
 
-def least_squares(
-    X: np.ndarray,
-    y: np.ndarray,
+@dataclass(frozen=True)
+class RSolution:
+    """What the ``R`` factor of the scaled ``[X S | y t]`` (plus, when refined, its exact Gram) gives.
+
+    ``z`` is the solution of the scaled problem (double-double when refined): ``b = S z / t``.
+    """
+
+    kept: np.ndarray
+    coef: np.ndarray
+    cov_unscaled: np.ndarray
+    z: DD
+    r1: np.ndarray
+    rnorm: float
+    kappa: float
+    refined: bool
+    chol: DD | None
+    effects: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        return int(self.kept.sum())
+
+
+GramPass = Callable[[np.ndarray, int], DD]  # (kept columns, bits) -> exact Gram of [X[:, kept] S | y t]
+
+
+def solve_r(
+    w: np.ndarray,
+    scale: np.ndarray,
+    y_scale: float,
+    n: int,
+    gram: GramPass,
     *,
     rank_tol: float | None = None,
     refine: bool | None = None,
-) -> LeastSquaresFit:
-    """Least squares ``b = argmin ||y - X b||^2`` with R-style aliasing (module docstring).
+) -> RSolution:
+    """Steps 2-4 of the module docstring from the ``R`` factor ``w`` of the scaled ``[X S | y t]``.
 
-    ``rank_tol`` (default ``1e-7``, as R's ``lm``): column ``j`` is aliased when
-    ``|R_jj| < rank_tol ||X_j||`` after orthogonalising against the kept columns
-    before it.  ``refine``: ``None`` refines when the a-priori error bound exceeds
-    ``1e-13``; ``True`` / ``False`` force it on / off.
+    ``gram(kept, bits)`` is called only when refinement is needed: it is a second pass over the rows.
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    tol = _check(X, y, rank_tol)
-    n, k = X.shape
-    scale = column_scale(X)
-    y_scale = float(column_scale(y[:, None])[0])
-    kept, w = _drop_aliased(_reduce_r(X, y, scale, y_scale), tol)
+    tol = DEFAULT_RANK_TOL if rank_tol is None else float(rank_tol)
+    if not 0.0 <= tol < 1.0:
+        raise ValueError(f"rank_tol must be in [0, 1), got {rank_tol}")
+    k = w.shape[1] - 1
+    kept, w = _drop_aliased(w, tol)
     rank = int(kept.sum())
     coef = np.full(k, np.nan)
     cov = np.full((k, k), np.nan)
     if rank == 0:
-        resid = y.copy()
-        return LeastSquaresFit(
-            coef,
-            ~kept,
-            cov,
-            np.zeros(n),
-            resid,
-            float(resid @ resid),
-            0,
-            math.nan,
-            False,
-            np.zeros((0, 0)),
-            scale,
+        empty = np.zeros(0)
+        return RSolution(
+            kept, coef, cov, (empty, empty), np.zeros((0, 0)), abs(w[0, 0]), math.nan, False, None, empty
         )
     r1 = w[:rank, :rank]
     qty = w[:rank, rank]
@@ -367,38 +382,74 @@ def least_squares(
     bound = kappa * EPS + residual_term
     do_refine = bound > REFINE_THRESHOLD if refine is None else refine
     s = scale[kept]
-    beta_full = np.zeros(k)
     chol: DD | None = None
     effects = qty * np.sign(np.diag(r1)) / y_scale
+    zdd: DD = (z, np.zeros(rank))
     if do_refine:
-        g = _reduce_gram(X, y, kept, scale, y_scale, gram_bits(kappa, n))
+        g = gram(kept, gram_bits(kappa, n))
         gxx = (g[0][:rank, :rank], g[1][:rank, :rank])
         gxy = (g[0][:rank, rank:], g[1][:rank, rank:])
-        zdd = _csne(gxx, gxy, r1, z[:, None])
+        z2 = _csne(gxx, gxy, r1, z[:, None])
+        zdd = (z2[0][:, 0], z2[1][:, 0])
         inv_dd = _csne(gxx, (np.eye(rank), np.zeros((rank, rank))), r1, zinv)
         zinv = inv_dd[0] + inv_dd[1]
         chol = dd_cholesky(gxx)
         effects = dd_forward_solve(chol, gxy[0], gxy[1])[:, 0] / y_scale
-        fitted, resid = _fitted_dd(X, y, (zdd[0][:, 0], zdd[1][:, 0]), kept, scale, y_scale)
-        coef[kept] = (zdd[0][:, 0] + zdd[1][:, 0]) * s / y_scale
+        coef[kept] = (zdd[0] + zdd[1]) * s / y_scale
     else:
-        beta_full[kept] = z * s / y_scale
-        fitted, resid = _fitted_float(X, y, beta_full, kept, scale, y_scale)
-        coef[kept] = beta_full[kept]
+        coef[kept] = z * s / y_scale
     with np.errstate(over="ignore"):  # beyond float64 only when the true value is
         cov[np.ix_(kept, kept)] = zinv * s[:, None] * s[None, :]
+    return RSolution(kept, coef, cov, zdd, r1.copy(), rnorm, kappa, bool(do_refine), chol, effects)
+
+
+def least_squares(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    rank_tol: float | None = None,
+    refine: bool | None = None,
+) -> LeastSquaresFit:
+    """Least squares ``b = argmin ||y - X b||^2`` with R-style aliasing (module docstring).
+
+    ``rank_tol`` (default ``1e-7``, as R's ``lm``): column ``j`` is aliased when
+    ``|R_jj| < rank_tol ||X_j||`` after orthogonalising against the kept columns
+    before it.  ``refine``: ``None`` refines when the a-priori error bound exceeds
+    ``1e-13``; ``True`` / ``False`` force it on / off.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    _check(X, y, rank_tol)
+    n, k = X.shape
+    scale = column_scale(X)
+    y_scale = float(column_scale(y[:, None])[0])
+
+    def gram(kept: np.ndarray, bits: int) -> DD:
+        return _reduce_gram(X, y, kept, scale, y_scale, bits)
+
+    sol = solve_r(_reduce_r(X, y, scale, y_scale), scale, y_scale, n, gram, rank_tol=rank_tol, refine=refine)
+    kept = sol.kept
+    if sol.rank == 0:
+        resid = y.copy()
+        fitted = np.zeros(n)
+    elif sol.refined:
+        fitted, resid = _fitted_dd(X, y, sol.z, kept, scale, y_scale)
+    else:
+        beta_full = np.zeros(k)
+        beta_full[kept] = sol.coef[kept]
+        fitted, resid = _fitted_float(X, y, beta_full, kept, scale, y_scale)
     return LeastSquaresFit(
-        coef=coef,
+        coef=sol.coef,
         aliased=~kept,
-        cov_unscaled=cov,
+        cov_unscaled=sol.cov_unscaled,
         fitted=fitted,
         resid=resid,
         sse=float(resid @ resid),
-        rank=rank,
-        condition_number=kappa,
-        refined=bool(do_refine),
-        _r=r1.copy(),
+        rank=sol.rank,
+        condition_number=sol.kappa,
+        refined=sol.refined,
+        _r=sol.r1,
         _scale=scale,
-        _chol=chol,
-        effects=effects,
+        _chol=sol.chol,
+        effects=sol.effects,
     )

@@ -13,6 +13,12 @@ from gradstat._validation import feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults
+from gradstat.linear.streaming import is_frame_iterable, ols_stream
+
+
+def is_dask_collection(data: Any) -> bool:
+    """A Dask DataFrame or Array, recognised without importing dask."""
+    return type(data).__module__.split(".")[0] == "dask"
 
 
 class CollinearityWarning(UserWarning):
@@ -26,7 +32,19 @@ def ols(
 
     ``missing="drop"`` fits on the complete rows (the summary reports how many were dropped);
     ``cov_type`` picks classical standard errors or heteroscedasticity-consistent HC0–HC3.
+
+    ``data`` may also be out of core, with the same numbers as in memory (to rounding):
+    a Dask DataFrame (partitions reduced by TSQR on the active Dask scheduler, see
+    :mod:`gradstat.linear.distributed`), or an iterable of DataFrames / a callable returning
+    one, e.g. ``pd.read_csv(path, chunksize=100_000)`` (see :mod:`gradstat.linear.streaming`).
+    Out-of-core fits keep no rows: fitted values, residuals, leverage and HC covariances raise.
     """
+    if is_dask_collection(data):
+        from gradstat.linear.distributed import ols_dask
+
+        return ols_dask(formula, data, missing=missing, cov_type=cov_type)
+    if is_frame_iterable(data):
+        return ols_stream(formula, data, missing=missing, cov_type=cov_type)
     return fit_design(build_design(formula, data, missing=missing), cov_type)
 
 
@@ -71,6 +89,8 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
+        if is_dask_collection(X) or is_dask_collection(y):
+            return self._fit_dask(X, y)
         Xa, ya = self._validate_fit(X, y, min_samples=2)
         given_names = feature_names(X)
         names = [f"x{j}" for j in range(Xa.shape[1])] if given_names is None else list(given_names)
@@ -91,6 +111,29 @@ class OLS(RegressorMixin, Estimator):
             n_dropped=0,
         )
         self.results_ = fit_design(design, self.cov_type)
+        coef = np.nan_to_num(self.results_.coef.to_numpy(), nan=0.0)
+        self.intercept_ = float(coef[0]) if self.fit_intercept else 0.0
+        self.coef_ = coef[1:] if self.fit_intercept else coef
+        return self
+
+    def _fit_dask(self, X: Any, y: Any) -> OLS:
+        """Dask arrays chunked by rows (X and y with the same row chunks): TSQR over the chunks."""
+        if not (is_dask_collection(X) and is_dask_collection(y)):
+            raise TypeError(
+                f"X and y must both be Dask collections or both in memory; got {type(X).__name__} "
+                f"and {type(y).__name__}"
+            )
+        if self.cov_type != "nonrobust":
+            raise ValueError(f"cov_type={self.cov_type!r} needs the rows; Dask fits give 'nonrobust'")
+        from gradstat.linear.distributed import fit_arrays
+
+        self.results_ = fit_arrays(X, y, self.fit_intercept)
+        names = self.results_.design.column_names[1 if self.fit_intercept else 0 :]
+        self.n_features_in_ = len(names)
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         coef = np.nan_to_num(self.results_.coef.to_numpy(), nan=0.0)
         self.intercept_ = float(coef[0]) if self.fit_intercept else 0.0
         self.coef_ = coef[1:] if self.fit_intercept else coef

@@ -43,7 +43,7 @@ class OLSResults:
         self.cov_type: CovType = cov_type
         names = design.column_names
         X, y = design.X, design.y
-        n = X.shape[0]
+        n = design.nobs
         self.nobs = n
         self.n_dropped = design.n_dropped
         self.rank = solution.rank
@@ -52,14 +52,17 @@ class OLSResults:
         self.df_model = self.rank - 1 if self.has_intercept else self.rank
         self.aliased = [name for name, a in zip(names, solution.aliased, strict=True) if a]
 
-        self.fitted_values = pd.Series(solution.fitted, index=design.row_labels, name="fitted")
-        self.resid = pd.Series(solution.resid, index=design.row_labels, name="resid")
         self.sse = float(solution.sse)
-        y_bar = float(np.mean(y))
-        y_bar += float(np.mean(y - y_bar))  # one correction step: ȳ to full precision
-        centre = y_bar if self.has_intercept else 0.0
-        self.sst = float(np.dot(y - centre, y - centre))
-        self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
+        if design.moments is None:
+            y_bar = float(np.mean(y))
+            y_bar += float(np.mean(y - y_bar))  # one correction step: ȳ to full precision
+            centre = y_bar if self.has_intercept else 0.0
+            self.sst = float(np.dot(y - centre, y - centre))
+            self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
+        else:  # out of core: SST from the combined moments, SSR from the effects Q'y
+            m = design.moments
+            self.sst = m.m2 if self.has_intercept else m.m2 + n * m.mean**2
+            self.ssr = _ssr_from_effects(names, solution, self.has_intercept, self.sst, self.sse)
         self.sigma2 = self.sse / self.df_resid
         # R² = SSR/SST: unlike 1 − SSE/SST it does not cancel when the fit explains little
         self.r_squared = self.ssr / self.sst
@@ -80,11 +83,25 @@ class OLSResults:
         )
         self.f_statistic, self.f_p_value = self._omnibus_f()
 
+    # -- row-level quantities (in-memory fits only) ------------------------------------------
+    @property
+    def fitted_values(self) -> pd.Series:
+        """ŷ = Xβ̂ for the rows of the fit."""
+        self.design.require_rows("fitted_values")
+        return pd.Series(self.solution.fitted, index=self.design.row_labels, name="fitted")
+
+    @property
+    def resid(self) -> pd.Series:
+        """e = y − ŷ for the rows of the fit."""
+        self.design.require_rows("resid")
+        return pd.Series(self.solution.resid, index=self.design.row_labels, name="resid")
+
     # -- covariance ---------------------------------------------------------------------------
     def _covariance(self, X: np.ndarray, sol: LeastSquaresFit) -> np.ndarray:
         """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
         if self.cov_type == "nonrobust":
             return self.sigma2 * sol.cov_unscaled
+        self.design.require_rows(f"cov_type={self.cov_type!r}")
         kept = ~sol.aliased
         bread = sol.cov_unscaled[np.ix_(kept, kept)]
         e2 = sol.resid**2
@@ -126,6 +143,7 @@ class OLSResults:
     ) -> pd.Series | pd.DataFrame:
         """ŷ₀ = x₀'β̂; with ``interval`` also ŷ₀ ± t·se, se² = x₀'cov x₀ (+ σ̂² for a new observation)."""
         if new_data is None:
+            self.design.require_rows("predict() without new data")
             X0, index = self.design.X, self.design.row_labels
         else:
             X0 = self._new_rows(new_data)
@@ -136,8 +154,11 @@ class OLSResults:
             return pd.Series(fit, index=index, name="fit")
         if interval not in ("confidence", "prediction"):
             raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
-        cov = self._fit_cov[np.ix_(kept, kept)]
-        var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
+        if self.cov_type == "nonrobust":  # σ̂² x₀'(X'X)⁻¹x₀ = σ̂² ||R⁻ᵀx₀||²: no cancellation
+            var = self.sigma2 * self.solution.leverage(X0)
+        else:
+            cov = self._fit_cov[np.ix_(kept, kept)]
+            var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
         if interval == "prediction":
             var = var + self.sigma2
         half = _t_quantile(level, self.df_resid) * np.sqrt(var)
@@ -149,7 +170,7 @@ class OLSResults:
         X0 = np.asarray(new_data, dtype=np.float64)
         if X0.ndim == 1:
             X0 = X0.reshape(1, -1)
-        k = self.design.X.shape[1]
+        k = len(self.design.column_names)
         if X0.shape[1] != k:
             raise ValueError(
                 f"new data has {X0.shape[1]} columns, the model has {k}: {self.design.column_names}"
@@ -160,6 +181,7 @@ class OLSResults:
     @property
     def leverage(self) -> pd.Series:
         """hᵢ = xᵢ'(X'X)⁻¹xᵢ, the diagonal of the hat matrix."""
+        self.design.require_rows("leverage")
         return pd.Series(self.solution.leverage(self.design.X), index=self.design.row_labels, name="leverage")
 
     @property
@@ -212,6 +234,22 @@ class OLSResults:
             f"<OLSResults {self.design.formula!r}: n={self.nobs}, rank={self.rank}, "
             f"R²={self.r_squared:.4f}, σ̂={math.sqrt(self.sigma2):.4g}>"
         )
+
+
+def _ssr_from_effects(
+    names: list[str], solution: LeastSquaresFit, has_intercept: bool, sst: float, sse: float
+) -> float:
+    """SSR = Σ effectsⱼ² over the kept columns after the intercept (uncentred: over all of them).
+
+    The intercept's effect is √n ȳ, so dropping it centres the sum; an intercept that is not the
+    first column (a constant column elsewhere) leaves SSR = SST − SSE.
+    """
+    effects = solution.effects
+    if not has_intercept:
+        return float(np.dot(effects, effects))
+    if names and names[0] == "Intercept" and not solution.aliased[0]:
+        return float(np.dot(effects[1:], effects[1:]))
+    return sst - sse
 
 
 def _t_quantile(level: float, df: int) -> float:

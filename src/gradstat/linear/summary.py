@@ -39,6 +39,8 @@ class Summary:
         return lines
 
     def _residual_quantiles(self) -> str:
+        if self.fit.design.out_of_core:
+            return "(not kept by an out-of-core fit: refit in memory for the residuals)"
         q = np.quantile(self.fit.resid.to_numpy(), [0, 0.25, 0.5, 0.75, 1])
         table = pd.DataFrame([q], columns=["Min", "1Q", "Median", "3Q", "Max"])
         return table.to_string(index=False, float_format=lambda v: f"{v:.4g}")

@@ -1,0 +1,445 @@
+"""Least squares over row blocks that are never in memory together: the same numbers as in memory.
+
+Every row block (a DataFrame chunk, a Dask partition) is reduced to a :class:`Partial`: the
+Householder ``R`` factor of its scaled ``[X S | y t]`` (TSQR, never ``X'X``), its column maxima,
+the response moments ``(n, ȳ, M2)`` and the count of rows dropped for missing values.  Two
+partials combine exactly as two row blocks would (``R <- qr([R_a; R_b])`` after rescaling both
+to the common power-of-two column scale; moments by Chan's formula), so partials reduce in any
+tree.  From the final ``R`` the solver of :mod:`gradstat.linear.lstsq` gives coefficients,
+``(X'X)⁻¹``, the effects ``Q'y`` and SSE = ``R[k, k]²``; an ill-conditioned design takes a second
+pass for the exact double-double Gram (refinement) and a third for the residual sum of squares.
+
+Passes over the data: (1) categorical levels, only when the formula has a categorical factor;
+(2) the ``R`` reduction; (3-4) refinement, only when needed.  A one-shot iterator (a generator,
+``pd.read_csv(..., chunksize=...)``) is spooled to a temporary folder on its first pass when a
+later pass may be needed; a list of frames or a callable returning a fresh iterator is re-read.
+
+Row-level quantities (fitted values, residuals, leverage, HC covariances) need the rows: the
+results object raises a clear error for them (refit in memory on the rows needed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula
+
+from gradstat.linear.design import Design, Missing, ResponseMoments, _missing_rows, build_design
+from gradstat.linear.extended import DD, dd_add
+from gradstat.linear.lstsq import (
+    LeastSquaresFit,
+    _fitted_dd,
+    _reduce_gram,
+    _reduce_r,
+    combine_r,
+    solve_r,
+)
+from gradstat.linear.results import CovType, OLSResults
+
+T = TypeVar("T")
+SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
+
+
+def _scale_of(amax: np.ndarray) -> np.ndarray:
+    """Powers of two ``s`` with ``amax s`` in ``[1/2, 1)`` (1 for a zero column), as ``column_scale``."""
+    _, exponent = np.frexp(amax)
+    return np.ldexp(1.0, -np.clip(exponent, -1021, 1023))
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The reduction of some rows: ``R`` of ``[X S | y t]`` (``S``, ``t`` from ``amax``), moments, drops.
+
+    ``r`` is None for no rows.  ``columns`` names the design columns (checked equal on combine);
+    ``sample`` keeps the first rows seen, to build the column layout of the results.
+    """
+
+    r: np.ndarray | None
+    amax: np.ndarray  # (k + 1,) max |entry| per column of [X | y]
+    moments: ResponseMoments
+    n_dropped: int
+    columns: tuple[str, ...] | None
+    sample: pd.DataFrame | None = None
+
+    @staticmethod
+    def of_block(
+        X: np.ndarray, y: np.ndarray, n_dropped: int, columns: tuple[str, ...] | None, sample: Any = None
+    ) -> Partial:
+        if X.shape[0] == 0:
+            return Partial(None, np.zeros(X.shape[1] + 1), ResponseMoments(0, 0.0, 0.0), n_dropped, columns)
+        amax = np.concatenate([np.abs(X).max(axis=0), [np.abs(y).max()]])
+        s = _scale_of(amax)
+        r = _reduce_r(X, y, s[:-1], float(s[-1]))
+        return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
+
+    def combine(self, other: Partial) -> Partial:
+        if self.columns is not None and other.columns is not None and self.columns != other.columns:
+            raise ValueError(
+                "row blocks produced different design columns: "
+                f"{list(self.columns)} vs {list(other.columns)}; the categorical levels must agree"
+            )
+        columns = self.columns if self.columns is not None else other.columns
+        sample = self.sample if self.sample is not None else other.sample
+        dropped = self.n_dropped + other.n_dropped
+        if self.r is None or other.r is None:
+            base = other if self.r is None else self
+            return replace(base, n_dropped=dropped, columns=columns, sample=sample)
+        amax = np.maximum(self.amax, other.amax)
+        s = _scale_of(amax)
+        # powers of two: the rescaling is exact, and Householder QR commutes with it
+        r = combine_r(self.r * (s / _scale_of(self.amax)), other.r * (s / _scale_of(other.amax)))
+        return Partial(r, amax, self.moments.combine(other.moments), dropped, columns, sample)
+
+
+class RowSource(Protocol):
+    """Blocks ``(X, y, n_dropped, columns, sample)``, mapped and reduced (in a tree for Dask)."""
+
+    def map_reduce(self, fn: Callable[..., T], combine: Callable[[T, T], T]) -> T: ...
+
+
+# -- formula designs, block by block ----------------------------------------------------------
+
+
+def _categorical_variables(design: Design, frame: pd.DataFrame) -> set[str]:
+    spec = design.spec
+    factors = {k for k, (kind, _) in spec.encoder_state.items() if kind.value == "categorical"}
+    found: set[str] = set()
+    for factor, variables in spec.factor_variables.items():
+        if str(factor) in factors:
+            found |= {str(v) for v in variables}
+    return found & {str(c) for c in frame.columns}
+
+
+@dataclass(frozen=True)
+class FrameDesign:
+    """Builds the design of one DataFrame block under agreed categorical levels (picklable)."""
+
+    formula: str
+    missing: Missing
+    used: tuple[str, ...]
+    levels: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
+        n_before = len(frame)
+        frame = _missing_rows(frame, list(self.used), self.missing)
+        text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype)]
+        if self.levels or text:
+            frame = frame.copy()
+            for name in text:  # Dask's string[pyarrow] columns: plain labels, as pandas reads them
+                frame[name] = frame[name].astype(object)
+            for name, cats in self.levels:
+                values = frame[name]
+                unknown = set(pd.unique(values.dropna())) - set(cats)
+                if unknown:
+                    raise ValueError(f"column {name!r} has level(s) {sorted(map(str, unknown))} not agreed")
+                frame[name] = pd.Categorical(values, categories=list(cats))
+        return frame, n_before - len(frame)
+
+    def design(self, frame: pd.DataFrame) -> tuple[Design | None, int]:
+        frame, dropped = self.frame(frame)
+        if len(frame) == 0:
+            return None, dropped
+        return build_design(self.formula, frame, missing=self.missing), dropped
+
+    def reduce(self, frame: pd.DataFrame) -> Partial:
+        design, dropped = self.design(frame)
+        if design is None:
+            return Partial(None, np.zeros(0), ResponseMoments(0, 0.0, 0.0), dropped, None)
+        sample = frame.loc[design.row_labels[:SAMPLE_ROWS]]
+        return Partial.of_block(design.X, design.y, dropped, tuple(design.column_names), sample)
+
+    def gram(self, frame: pd.DataFrame, kept: np.ndarray, scale: np.ndarray, bits: int) -> DD | None:
+        design, _ = self.design(frame)
+        if design is None:
+            return None
+        return _reduce_gram(design.X, design.y, kept, scale[:-1], float(scale[-1]), bits)
+
+    def sse(self, frame: pd.DataFrame, z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
+        design, _ = self.design(frame)
+        if design is None:
+            return 0.0
+        _, resid = _fitted_dd(design.X, design.y, z, kept, scale[:-1], float(scale[-1]))
+        return float(resid @ resid)
+
+    def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, set[Any]], pd.DataFrame | None]:
+        """Categorical variables of the block with their levels, and a few complete rows."""
+        frame, _ = self.frame(frame)
+        if len(frame) == 0:
+            return {}, None
+        head = frame.iloc[:SAMPLE_ROWS]
+        names = _categorical_variables(build_design(self.formula, head, missing=self.missing), head)
+        out = {}
+        for name in names:
+            values = frame[name]
+            cats = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna()
+            out[name] = set(pd.unique(np.asarray(cats, dtype=object)))
+        return out, head
+
+
+def combine_levels(
+    a: tuple[dict[str, set[Any]], pd.DataFrame | None], b: tuple[dict[str, set[Any]], pd.DataFrame | None]
+) -> tuple[dict[str, set[Any]], pd.DataFrame | None]:
+    merged = {k: a[0].get(k, set()) | b[0].get(k, set()) for k in a[0].keys() | b[0].keys()}
+    return merged, a[1] if a[1] is not None else b[1]
+
+
+def _sorted_levels(values: set[Any]) -> tuple[Any, ...]:
+    try:
+        return tuple(sorted(values))
+    except TypeError as exc:
+        raise ValueError(
+            f"categorical levels of mixed types cannot be ordered: {sorted(map(repr, values))}"
+        ) from exc
+
+
+def _add(a: float, b: float) -> float:
+    return a + b
+
+
+def _add_gram(a: DD | None, b: DD | None) -> DD | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return dd_add(a, b)
+
+
+def used_columns(formula: str, columns: Sequence[Any]) -> tuple[str, ...]:
+    """The data columns ``formula`` needs (unknown names raise as in memory)."""
+    try:
+        parsed = Formula(formula)
+    except Exception as exc:  # formulaic's parse errors
+        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
+    known = [str(c) for c in columns]
+    needed = sorted(str(v) for v in parsed.required_variables)
+    missing = [v for v in needed if v not in known]
+    if missing:
+        raise ValueError(
+            f"formula {formula!r} names column(s) not in the data: {missing}; available: {known}"
+        )
+    return tuple(needed)
+
+
+def fit_formula(
+    source: RowSource,
+    formula: str,
+    columns: Sequence[Any],
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+    needs_levels: bool = True,
+) -> OLSResults:
+    """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
+    if missing not in ("raise", "drop"):
+        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
+    if cov_type != "nonrobust":
+        raise ValueError(
+            f"cov_type={cov_type!r} needs the residual of every row; out-of-core fits give "
+            "cov_type='nonrobust' (fit in memory for HC0-HC3)"
+        )
+    designer = FrameDesign(formula, missing, used_columns(formula, columns))
+    if needs_levels:
+        levels, _ = source.map_reduce(designer.levels_of, combine_levels)
+        designer = replace(designer, levels=tuple((k, _sorted_levels(v)) for k, v in sorted(levels.items())))
+    partial = source.map_reduce(designer.reduce, Partial.combine)
+    if partial.r is None or partial.sample is None:
+        raise ValueError(f"no rows to fit {formula!r} (every block empty or dropped for missing values)")
+    prototype, _ = designer.design(partial.sample)
+    assert prototype is not None
+    if prototype.spec.transform_state:
+        raise ValueError(
+            f"{formula!r} uses a stateful transform ({', '.join(prototype.spec.transform_state)}) whose "
+            "state depends on all rows; out of core, write the transform with fixed constants"
+        )
+
+    def gram(kept: np.ndarray, scale: np.ndarray, bits: int) -> DD:
+        g = source.map_reduce(lambda f: designer.gram(f, kept, scale, bits), _add_gram)
+        assert g is not None
+        return g
+
+    def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
+        return source.map_reduce(lambda f: designer.sse(f, z, kept, scale), _add)
+
+    return finish(partial, prototype, gram, sse)
+
+
+def finish(
+    partial: Partial,
+    prototype: Design,
+    gram: Callable[[np.ndarray, np.ndarray, int], DD],
+    sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
+) -> OLSResults:
+    """Solve the combined ``R`` and wrap the same inference as the in-memory fit."""
+    assert partial.r is not None
+    m = partial.moments
+    k = len(prototype.column_names)
+    if m.m2 == 0.0:
+        raise ValueError(f"response {prototype.response!r} is constant: there is nothing to explain")
+    if m.n <= k:
+        raise ValueError(
+            f"{prototype.formula!r}: n = {m.n} rows but {k} parameters; "
+            "least squares needs n > parameters to leave residual degrees of freedom"
+        )
+    scale = _scale_of(partial.amax)
+    y_scale = float(scale[-1])
+    sol = solve_r(partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits))
+    if sol.refined:
+        sse = sse_pass(sol.z, sol.kept, scale)
+    else:
+        sse = (sol.rnorm / y_scale) ** 2
+    empty = np.zeros(0)
+    solution = LeastSquaresFit(
+        coef=sol.coef,
+        aliased=~sol.kept,
+        cov_unscaled=sol.cov_unscaled,
+        fitted=empty,
+        resid=empty,
+        sse=sse,
+        rank=sol.rank,
+        condition_number=sol.kappa,
+        refined=sol.refined,
+        _r=sol.r1,
+        _scale=scale[:-1],
+        _chol=sol.chol,
+        effects=sol.effects,
+    )
+    design = replace(
+        prototype,
+        X=np.zeros((0, k)),
+        y=empty,
+        row_labels=pd.RangeIndex(0),
+        n_dropped=partial.n_dropped,
+        moments=m,
+    )
+    if solution.aliased.any():
+        names = [c for c, a in zip(design.column_names, solution.aliased, strict=True) if a]
+        from gradstat.linear.ols import CollinearityWarning
+
+        warnings.warn(
+            f"{design.formula!r}: column(s) {names} are linear combinations of earlier columns "
+            "(perfect collinearity); their coefficients are not estimable and are reported as NaN",
+            CollinearityWarning,
+            stacklevel=4,
+        )
+    return OLSResults(design, solution)
+
+
+# -- DataFrames from an iterable ---------------------------------------------------------------
+
+
+class FrameStream:
+    """Blocks from a list of DataFrames, a callable returning a fresh iterable, or a one-shot iterator.
+
+    A one-shot iterator is spooled (pickled, used columns only) to a temporary folder on the first
+    pass, so the later passes re-read the spool; :meth:`close` deletes it.
+    """
+
+    def __init__(self, data: Iterable[pd.DataFrame] | Callable[[], Iterable[pd.DataFrame]]) -> None:
+        self._factory: Callable[[], Iterable[pd.DataFrame]] | None = None
+        self._frames: Sequence[pd.DataFrame] | None = None
+        self._once: Iterator[pd.DataFrame] | None = None
+        self._spool: tempfile.TemporaryDirectory[str] | None = None
+        self._spooled = 0
+        if callable(data) and not hasattr(data, "__iter__"):
+            self._factory = data
+        elif isinstance(data, Sequence):
+            self._frames = data
+        else:
+            self._once = iter(data)
+        first = next(iter(self._peek()), None)
+        if first is None:
+            raise ValueError("data is an empty iterable: no DataFrame to fit")
+        self.columns = list(_as_block(first).columns)
+
+    def _peek(self) -> Iterable[pd.DataFrame]:
+        if self._once is not None:
+            head = next(self._once, None)
+            if head is None:
+                return []
+            self._once = itertools.chain([head], self._once)
+            return [head]
+        return self._iterate()
+
+    def _iterate(self) -> Iterable[pd.DataFrame]:
+        if self._factory is not None:
+            return self._factory()
+        if self._frames is not None:
+            return self._frames
+        if self._once is None:
+            return self._read_spool()
+        return self._spool_once()
+
+    def _spool_once(self) -> Iterator[pd.DataFrame]:
+        assert self._once is not None
+        source, self._once = self._once, None
+        self._spool = tempfile.TemporaryDirectory(prefix="gradstat-spool-")
+        for i, frame in enumerate(source):
+            frame = _as_block(frame)
+            with open(Path(self._spool.name) / f"{i}.pkl", "wb") as fh:
+                pickle.dump(frame, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self._spooled = i + 1
+            yield frame
+
+    def _read_spool(self) -> Iterator[pd.DataFrame]:
+        assert self._spool is not None
+        for i in range(self._spooled):
+            with open(Path(self._spool.name) / f"{i}.pkl", "rb") as fh:
+                yield pickle.load(fh)
+
+    def map_reduce(self, fn: Callable[..., T], combine: Callable[[T, T], T]) -> T:
+        acc: T | None = None
+        seen = False
+        for frame in self._iterate():
+            out = fn(_as_block(frame))
+            acc = out if not seen else combine(acc, out)  # type: ignore[arg-type]
+            seen = True
+        if not seen:
+            raise ValueError("data is an empty iterable: no DataFrame to fit")
+        return acc  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.cleanup()
+            self._spool = None
+
+
+def _as_block(frame: Any) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"each block of the data must be a pandas DataFrame, got {type(frame).__name__}")
+    return frame
+
+
+def ols_stream(
+    formula: str,
+    data: Iterable[pd.DataFrame] | Callable[[], Iterable[pd.DataFrame]],
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+) -> OLSResults:
+    """``ols`` on data read block by block (``pd.read_csv(path, chunksize=...)``, Parquet row groups).
+
+    Memory: one block plus a ``(k+1) x (k+1)`` triangle.  The numbers equal the in-memory fit of
+    the concatenated blocks to rounding (see the module docstring for the passes).
+    """
+    stream = FrameStream(data)
+    try:
+        return fit_formula(stream, formula, stream.columns, missing=missing, cov_type=cov_type)
+    finally:
+        stream.close()
+
+
+def is_frame_iterable(data: Any) -> bool:
+    """Streaming data: a list/tuple of DataFrames, a callable, or an iterator (not a frame, dict, array)."""
+    if isinstance(data, pd.DataFrame | dict | np.ndarray | str | bytes) or hasattr(data, "columns"):
+        return False
+    if isinstance(data, list | tuple):
+        return len(data) > 0 and all(isinstance(f, pd.DataFrame) for f in data)
+    return callable(data) or isinstance(data, Iterator) or hasattr(data, "get_chunk")
