@@ -134,6 +134,32 @@ def _sse_block(
     return float(resid @ resid)
 
 
+def _array_source(X: Any, y: Any) -> DaskArraySource:
+    """Row chunks of Dask arrays (a Dask DataFrame / Series is turned into arrays first)."""
+    if hasattr(X, "to_dask_array"):
+        X = X.to_dask_array(lengths=True)
+    if hasattr(y, "to_dask_array"):
+        y = y.to_dask_array(lengths=True)
+    return DaskArraySource(X, y)
+
+
+def _reduce(source: DaskArraySource, fit_intercept: bool) -> tuple[Partial, np.ndarray, np.ndarray]:
+    partial, cmin, cmax = source.map_reduce(lambda a, b: _reduce_arrays(a, b, fit_intercept), _combine_arrays)
+    if partial.r is None:
+        raise ValueError("X has 0 rows: no data to fit")
+    return partial, cmin, cmax
+
+
+def r_factor_arrays(X: Any, y: Any, fit_intercept: bool) -> tuple[np.ndarray, int]:
+    """R of ``[1 | X | y]`` (``[X | y]`` without intercept) over every row chunk, and n.
+
+    R'R = [X | y]'[X | y], so any least-squares problem on these rows — ridge among them —
+    can be solved from this small triangle (the TSQR reduction, never X'X).
+    """
+    partial, _, _ = _reduce(_array_source(X, y), fit_intercept)
+    return partial.r_unscaled(), partial.moments.n
+
+
 def fit_arrays(X: Any, y: Any, fit_intercept: bool) -> OLSResults:
     """The OLS results of dask arrays ``X`` (chunked by rows) and ``y`` (the same row chunks).
 
@@ -142,14 +168,8 @@ def fit_arrays(X: Any, y: Any, fit_intercept: bool) -> OLSResults:
     given = getattr(X, "columns", None)
     names = [str(c) for c in given] if given is not None else [f"x{j}" for j in range(X.shape[1])]
     response = str(getattr(y, "name", None) or "y")
-    if hasattr(X, "to_dask_array"):
-        X = X.to_dask_array(lengths=True)
-    if hasattr(y, "to_dask_array"):
-        y = y.to_dask_array(lengths=True)
-    source = DaskArraySource(X, y)
-    partial, cmin, cmax = source.map_reduce(lambda a, b: _reduce_arrays(a, b, fit_intercept), _combine_arrays)
-    if partial.r is None:
-        raise ValueError("X has 0 rows: no data to fit")
+    source = _array_source(X, y)
+    partial, cmin, cmax = _reduce(source, fit_intercept)
     if fit_intercept:
         names = [INTERCEPT, *names]
     has_const = fit_intercept or bool(np.any((cmin == cmax) & (cmax != 0.0)))

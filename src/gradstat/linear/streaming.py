@@ -81,6 +81,12 @@ class Partial:
         r = _reduce_r(X, y, s[:-1], float(s[-1]))
         return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
 
+    def r_unscaled(self) -> np.ndarray:
+        """R of ``[X | y]`` itself: the scaling by powers of two undone (exactly)."""
+        if self.r is None:
+            raise ValueError("no rows: there is no R factor")
+        return self.r / _scale_of(self.amax)
+
     def combine(self, other: Partial) -> Partial:
         if self.columns is not None and other.columns is not None and self.columns != other.columns:
             raise ValueError(

@@ -49,6 +49,36 @@ def ridge_solve(Xc: Array, yc: Array, alpha: float) -> Array:
     return np.asarray(Xc.T @ scipy.linalg.solve(K, yc, assume_a="pos"))
 
 
+def _is_dask(data: Any) -> bool:
+    return type(data).__module__.split(".")[0] == "dask"
+
+
+def ridge_from_r(
+    R: Array, n: int, alpha: float, fit_intercept: bool, standardize: bool
+) -> tuple[Array, float]:
+    """Ridge from the triangle R of [1 | X | y] (or [X | y]): least squares on an augmented R.
+
+    With R = [[r₀₀, r₀ₓ, r₀ᵧ], [0, Rₓₓ, rₓᵧ], [0, 0, rᵧᵧ]] the intercept absorbs the first row, and
+    ‖y − b − Xβ‖² + α‖Dβ‖² is minimised by the least-squares solution of [Rₓₓ; √α D] β ≈ [rₓᵧ; 0],
+    then b = (r₀ᵧ − r₀ₓ β)/r₀₀. D holds the column SDs ‖Rₓₓ[:, j]‖/√n when standardising, else I.
+    """
+    first = int(fit_intercept)
+    r_xx, r_xy = R[first:-1, first:-1], R[first:-1, -1]
+    p = r_xx.shape[1]
+    scale = np.sqrt(np.sum(r_xx**2, axis=0) / n) if standardize else np.ones(p)
+    if standardize and (scale == 0).any():
+        raise ValueError(
+            f"column(s) {np.flatnonzero(scale == 0).tolist()} of X are constant; they cannot be standardised"
+        )
+    augmented = np.vstack([r_xx, np.sqrt(alpha) * np.diag(scale)])
+    rank = np.linalg.matrix_rank(augmented)
+    if rank < p:
+        raise _rank_deficient_error(int(rank), p)
+    beta = np.linalg.lstsq(augmented, np.concatenate([r_xy, np.zeros(p)]), rcond=None)[0]
+    intercept = float((R[0, -1] - R[0, 1:-1] @ beta) / R[0, 0]) if fit_intercept else 0.0
+    return beta, intercept
+
+
 class Ridge(LinearRegressor):
     """Ridge regression, minimising ‖y − Xβ − b‖² + α‖β‖².
 
@@ -58,21 +88,27 @@ class Ridge(LinearRegressor):
     fit_intercept : fit an unpenalised intercept by centring X and y.
     standardize : penalise standardised coefficients (columns scaled to unit
         population SD); ``coef_`` is always reported on the original scale.
+
+    Dask arrays (chunked by rows) are fitted out of core: the rows are reduced to the
+    triangle R of [1 | X | y] by TSQR and ridge is least squares on an augmented R.
     """
 
-    def __init__(
-        self, alpha: float = 1.0, fit_intercept: bool = True, standardize: bool = False
-    ) -> None:
+    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, standardize: bool = False) -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
 
     def fit(self, X: Any, y: Any) -> Self:
         alpha = check_alpha(self.alpha)
+        if _is_dask(X) or _is_dask(y):
+            from gradstat.linear.distributed import r_factor_arrays
+
+            R, n = r_factor_arrays(X, y, self.fit_intercept)
+            self.n_features_in_ = R.shape[1] - 1 - int(self.fit_intercept)
+            self.coef_, self.intercept_ = ridge_from_r(R, n, alpha, self.fit_intercept, self.standardize)
+            return self
         Xa, ya = self._validate_fit(X, y)
-        Xs, yc, x_off, y_off, x_scale = center_scale(
-            Xa, ya, self.fit_intercept, self.standardize
-        )
+        Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, self.fit_intercept, self.standardize)
         self.coef_ = ridge_solve(Xs, yc, alpha) / x_scale
         self.intercept_ = float(y_off - x_off @ self.coef_)
         return self
