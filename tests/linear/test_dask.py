@@ -78,6 +78,19 @@ def test_dask_arrays_estimator_and_chunk_mismatch() -> None:
         gradstat.OLS().fit(da.from_array(bad, chunks=(100, 2)), da.from_array(y, chunks=100))
 
 
+@pytest.mark.parametrize("cov_type", ["HC1", "HC3"])
+def test_robust_covariances_on_dask(cov_type: str) -> None:
+    df = make_frame()
+    memory = gradstat.ols(FORMULA, df, cov_type=cov_type)
+    out = gradstat.ols(FORMULA, dd.from_pandas(df, npartitions=4), cov_type=cov_type)
+    np.testing.assert_allclose(out.std_err, memory.std_err, rtol=1e-12)
+    X, y = df[["x1", "x2"]].to_numpy(), df["y"].to_numpy()
+    est = gradstat.OLS(cov_type=cov_type).fit(da.from_array(X, chunks=(97, 2)), da.from_array(y, chunks=97))
+    np.testing.assert_allclose(
+        est.results_.std_err, gradstat.OLS(cov_type=cov_type).fit(X, y).results_.std_err, rtol=1e-12
+    )
+
+
 def test_local_cluster_two_processes() -> None:
     df = make_frame(seed=4)
     ref = gradstat.ols(FORMULA, df)

@@ -18,9 +18,9 @@ import pandas as pd
 
 from gradstat.linear.design import INTERCEPT, Design, Missing
 from gradstat.linear.extended import DD
-from gradstat.linear.lstsq import _fitted_dd, _reduce_gram
-from gradstat.linear.results import CovType, OLSResults
-from gradstat.linear.streaming import Partial, _add, _add_gram, finish, fit_formula
+from gradstat.linear.lstsq import LeastSquaresFit, _fitted_dd, _reduce_gram
+from gradstat.linear.results import CovType, OLSResults, sandwich_meat
+from gradstat.linear.streaming import Partial, _add, _add_gram, _add_matrix, finish, fit_formula
 
 T = TypeVar("T")
 
@@ -160,7 +160,17 @@ def r_factor_arrays(X: Any, y: Any, fit_intercept: bool) -> tuple[np.ndarray, in
     return partial.r_unscaled(), partial.moments.n
 
 
-def fit_arrays(X: Any, y: Any, fit_intercept: bool) -> OLSResults:
+def _meat_block(
+    X: np.ndarray, y: np.ndarray, intercept: bool, solution: LeastSquaresFit, cov_type: str
+) -> np.ndarray | None:
+    Xa, ya = _array_block(X, y, intercept)
+    if Xa.shape[0] == 0:
+        return None
+    kept = ~solution.aliased
+    return sandwich_meat(Xa, ya - Xa[:, kept] @ solution.coef[kept], solution, cov_type)
+
+
+def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobust") -> OLSResults:
     """The OLS results of dask arrays ``X`` (chunked by rows) and ``y`` (the same row chunks).
 
     A Dask DataFrame ``X`` / Series ``y`` is turned into arrays (its column names kept).
@@ -193,4 +203,11 @@ def fit_arrays(X: Any, y: Any, fit_intercept: bool) -> OLSResults:
     def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
         return source.map_reduce(lambda a, b: _sse_block(a, b, fit_intercept, z, kept, scale), _add)
 
-    return finish(partial, prototype, gram, sse)
+    def meat(solution: LeastSquaresFit) -> np.ndarray:
+        total = source.map_reduce(
+            lambda a, b: _meat_block(a, b, fit_intercept, solution, cov_type), _add_matrix
+        )
+        assert total is not None
+        return total
+
+    return finish(partial, prototype, gram, sse, cov_type, meat)

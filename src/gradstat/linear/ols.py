@@ -123,11 +123,9 @@ class OLS(RegressorMixin, Estimator):
                 f"X and y must both be Dask collections or both in memory; got {type(X).__name__} "
                 f"and {type(y).__name__}"
             )
-        if self.cov_type != "nonrobust":
-            raise ValueError(f"cov_type={self.cov_type!r} needs the rows; Dask fits give 'nonrobust'")
         from gradstat.linear.distributed import fit_arrays
 
-        self.results_ = fit_arrays(X, y, self.fit_intercept)
+        self.results_ = fit_arrays(X, y, self.fit_intercept, self.cov_type)
         names = self.results_.design.column_names[1 if self.fit_intercept else 0 :]
         self.n_features_in_ = len(names)
         if hasattr(X, "columns"):

@@ -35,9 +35,17 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 class OLSResults:
     """A least-squares fit with its inference. Every statistic is a named attribute."""
 
-    def __init__(self, design: Design, solution: LeastSquaresFit, cov_type: CovType = "nonrobust") -> None:
+    def __init__(
+        self,
+        design: Design,
+        solution: LeastSquaresFit,
+        cov_type: CovType = "nonrobust",
+        meat: np.ndarray | None = None,
+    ) -> None:
+        """``meat``: the HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks)."""
         if cov_type not in COV_TYPES:
             raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
+        self._meat = meat
         self.design = design
         self.solution = solution
         self.cov_type: CovType = cov_type
@@ -101,17 +109,13 @@ class OLSResults:
         """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
         if self.cov_type == "nonrobust":
             return self.sigma2 * sol.cov_unscaled
-        self.design.require_rows(f"cov_type={self.cov_type!r}")
-        kept = ~sol.aliased
-        bread = sol.cov_unscaled[np.ix_(kept, kept)]
-        e2 = sol.resid**2
+        meat = self._meat
+        if meat is None:
+            self.design.require_rows(f"cov_type={self.cov_type!r}")
+            meat = sandwich_meat(X, sol.resid, sol, self.cov_type)
         if self.cov_type == "HC1":
-            e2 = e2 * self.nobs / self.df_resid
-        elif self.cov_type in ("HC2", "HC3"):
-            one_minus_h = 1.0 - sol.leverage(X)
-            e2 = e2 / (one_minus_h if self.cov_type == "HC2" else one_minus_h**2)
-        scores = X[:, kept] @ bread  # row i: xᵢ'(X'X)⁻¹
-        meat = scores.T @ (scores * e2[:, None])
+            meat = meat * self.nobs / self.df_resid
+        kept = ~sol.aliased
         out = np.full_like(sol.cov_unscaled, np.nan)
         out[np.ix_(kept, kept)] = (meat + meat.T) / 2.0
         return out
@@ -250,6 +254,18 @@ def _ssr_from_effects(
     if names and names[0] == "Intercept" and not solution.aliased[0]:
         return float(np.dot(effects[1:], effects[1:]))
     return sst - sse
+
+
+def sandwich_meat(X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str) -> np.ndarray:
+    """Σᵢ ωᵢ sᵢsᵢ' with sᵢ = (X'X)⁻¹xᵢ (kept columns); ωᵢ = eᵢ² (HC0, HC1), eᵢ²/(1 − hᵢ) (HC2),
+    eᵢ²/(1 − hᵢ)² (HC3). A sum over rows, so blocks of rows add (HC1's n/(n − p) comes after)."""
+    kept = ~sol.aliased
+    e2 = resid**2
+    if cov_type in ("HC2", "HC3"):
+        one_minus_h = 1.0 - sol.leverage(X)
+        e2 = e2 / (one_minus_h if cov_type == "HC2" else one_minus_h**2)
+    scores = X[:, kept] @ sol.cov_unscaled[np.ix_(kept, kept)]  # row i: xᵢ'(X'X)⁻¹
+    return scores.T @ (scores * e2[:, None])
 
 
 def _t_quantile(level: float, df: int) -> float:

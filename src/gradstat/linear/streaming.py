@@ -43,7 +43,7 @@ from gradstat.linear.lstsq import (
     combine_r,
     solve_r,
 )
-from gradstat.linear.results import CovType, OLSResults
+from gradstat.linear.results import CovType, OLSResults, sandwich_meat
 
 T = TypeVar("T")
 SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
@@ -177,6 +177,15 @@ class FrameDesign:
         _, resid = _fitted_dd(design.X, design.y, z, kept, scale[:-1], float(scale[-1]))
         return float(resid @ resid)
 
+    def meat(self, frame: pd.DataFrame, solution: LeastSquaresFit, cov_type: str) -> np.ndarray | None:
+        """The block's part of the HC sandwich (a second pass, once the coefficients are known)."""
+        design, _ = self.design(frame)
+        if design is None:
+            return None
+        kept = ~solution.aliased
+        resid = design.y - design.X[:, kept] @ solution.coef[kept]
+        return sandwich_meat(design.X, resid, solution, cov_type)
+
     def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, set[Any]], pd.DataFrame | None]:
         """Categorical variables of the block with their levels, and a few complete rows."""
         frame, _ = self.frame(frame)
@@ -218,6 +227,12 @@ def _add_gram(a: DD | None, b: DD | None) -> DD | None:
     return dd_add(a, b)
 
 
+def _add_matrix(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return a + b
+
+
 def used_columns(formula: str, columns: Sequence[Any]) -> tuple[str, ...]:
     """The data columns ``formula`` needs (unknown names raise as in memory)."""
     try:
@@ -246,11 +261,6 @@ def fit_formula(
     """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
-    if cov_type != "nonrobust":
-        raise ValueError(
-            f"cov_type={cov_type!r} needs the residual of every row; out-of-core fits give "
-            "cov_type='nonrobust' (fit in memory for HC0-HC3)"
-        )
     designer = FrameDesign(formula, missing, used_columns(formula, columns))
     if needs_levels:
         levels, _ = source.map_reduce(designer.levels_of, combine_levels)
@@ -274,7 +284,12 @@ def fit_formula(
     def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
         return source.map_reduce(lambda f: designer.sse(f, z, kept, scale), _add)
 
-    return finish(partial, prototype, gram, sse)
+    def meat(solution: LeastSquaresFit) -> np.ndarray:
+        total = source.map_reduce(lambda f: designer.meat(f, solution, cov_type), _add_matrix)
+        assert total is not None
+        return total
+
+    return finish(partial, prototype, gram, sse, cov_type, meat)
 
 
 def finish(
@@ -282,8 +297,13 @@ def finish(
     prototype: Design,
     gram: Callable[[np.ndarray, np.ndarray, int], DD],
     sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
+    cov_type: CovType = "nonrobust",
+    meat_pass: Callable[[LeastSquaresFit], np.ndarray] | None = None,
 ) -> OLSResults:
-    """Solve the combined ``R`` and wrap the same inference as the in-memory fit."""
+    """Solve the combined ``R`` and wrap the same inference as the in-memory fit.
+
+    HC covariances take one more pass over the rows (``meat_pass``), with the coefficients known.
+    """
     assert partial.r is not None
     m = partial.moments
     k = len(prototype.column_names)
@@ -335,7 +355,11 @@ def finish(
             CollinearityWarning,
             stacklevel=4,
         )
-    return OLSResults(design, solution)
+    if cov_type == "nonrobust":
+        return OLSResults(design, solution)
+    if meat_pass is None:
+        raise ValueError(f"cov_type={cov_type!r} needs a pass over the rows, which this source cannot give")
+    return OLSResults(design, solution, cov_type, meat=meat_pass(solution))
 
 
 # -- DataFrames from an iterable ---------------------------------------------------------------
