@@ -6,6 +6,7 @@ gradient by the local derivative in ``backward``.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from gradstat.nn.layer import Layer
@@ -39,16 +40,59 @@ class Tanh(Layer):
         return grad_output * (1.0 - out * out)  # ∂E/∂net = ∂E/∂out · (1 − out²)
 
 
+@numba.njit(cache=True)
+def _relu(x, out, mask, zero):
+    for i in range(x.size):
+        v = x[i]
+        mask[i] = v > 0
+        out[i] = zero if v <= 0 else v  # NaN passes through, as in PyTorch
+
+
+@numba.njit(cache=True)
+def _relu_grad(g, mask, out, zero):
+    for i in range(g.size):
+        out[i] = g[i] if mask[i] else zero
+
+
+def _memory_order(x: np.ndarray) -> tuple[int, ...] | None:
+    """Axes of ``x`` from the largest stride to the smallest, if that makes it C-contiguous."""
+    order = tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
+    return order if x.transpose(order).flags.c_contiguous else None
+
+
 class ReLU(Layer):
-    """out = max(net, 0);  ∂out/∂net = 1 if net > 0 else 0."""
+    """out = max(net, 0);  ∂out/∂net = 1 if net > 0 else 0.
+
+    Both passes are one compiled loop over the arrays in their memory order, so
+    the channels-last feature maps of the convolutions are not copied.
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._mask = x > 0
-        return np.maximum(x, 0)
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            self._mask, self._order = x > 0, None
+            return np.maximum(x, 0)
+        order = _memory_order(x)
+        if order is None:
+            x = np.ascontiguousarray(x)
+            order = tuple(range(x.ndim))
+        xt = x.transpose(order)  # C-contiguous: x in its memory order
+        out, mask = np.empty_like(xt, order="C"), np.empty(xt.shape, bool)
+        _relu(xt.reshape(-1), out.reshape(-1), mask.reshape(-1), x.dtype.type(0))  # max(net, 0)
+        self._mask, self._order = mask, order
+        return out.transpose(np.argsort(order))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad = grad_output * self._mask  # ∂E/∂net = ∂E/∂out · 1[net > 0]
-        return grad
+        g, mask, order = np.asarray(grad_output), self._mask, self._order
+        if order is None:
+            return g * mask  # ∂E/∂net = ∂E/∂out · 1[net > 0]
+        gt = g.transpose(order)  # mask is stored in this order
+        if gt.shape != mask.shape or g.dtype.kind != "f":
+            return g * mask.transpose(np.argsort(order))
+        gt = np.ascontiguousarray(gt)
+        out = np.empty_like(gt, order="C")
+        _relu_grad(gt.reshape(-1), mask.reshape(-1), out.reshape(-1), g.dtype.type(0))
+        return out.transpose(np.argsort(order))
 
 
 class Softmax(Layer):

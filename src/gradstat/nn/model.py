@@ -25,9 +25,18 @@ if TYPE_CHECKING:
     from gradstat.nn.explain import Explanation
 
 
+_TAKES_INPUT_GRAD: dict[type, bool] = {}
+
+
 def _can_skip_input_grad(layer: Layer) -> bool:
-    """Does the layer's ``backward`` take ``input_grad`` (so a first layer can skip computing ∂E/∂x)?"""
-    return "input_grad" in inspect.signature(layer.backward).parameters
+    """Does the layer's ``backward`` take ``input_grad`` (so a first layer can skip computing ∂E/∂x)?
+
+    Looked up once per class: ``inspect.signature`` costs as much as a small layer's pass."""
+    cls = type(layer)
+    if cls not in _TAKES_INPUT_GRAD:
+        _TAKES_INPUT_GRAD[cls] = "input_grad" in inspect.signature(cls.backward).parameters
+    return _TAKES_INPUT_GRAD[cls]
+
 
 
 class TrainingDiverged(FloatingPointError):
@@ -239,7 +248,7 @@ class Sequential(Layer):
         from the seeded generator ``rng`` (kept as ``rng_``). ``early_stopping=k``
         stops after k epochs without improvement of the validation loss (the
         training loss without validation data) and restores the best weights. A
-        NaN/inf loss raises ``TrainingDiverged`` with the last good weights kept.
+        NaN/inf loss raises ``TrainingDiverged`` with the last weights that gave a finite loss.
         ``checkpoint`` saves model, optimiser and generator after every epoch;
         ``initial_epoch`` resumes a run from such a checkpoint.
         """
@@ -320,7 +329,7 @@ class Sequential(Layer):
         best, best_weights, waited = math.inf, None, 0
         n = len(X)
         n_batches = -(-n // batch_size)
-        stepped = False
+        snapshot: dict[str, np.ndarray] = {}  # weights that gave a finite batch loss
         batch = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
         for epoch in range(initial_epoch, epochs):
             order = self.rng_.permutation(n) if shuffle else np.arange(n)
@@ -334,17 +343,21 @@ class Sequential(Layer):
                     out = self.forward(xb)
                     value = loss.forward(out, yb)
                 if not math.isfinite(value):
-                    if stepped:  # the optimiser kept the weights from before its last step
-                        optimiser.restore_previous()
+                    if snapshot:
+                        self.set_params(snapshot)
                     raise TrainingDiverged(
-                        f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights "
-                        "of the last finite-loss step were kept — lower the learning rate or "
-                        "clip gradients (clip_norm=)"
+                        f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights of "
+                        "the last finite-loss step were kept — lower the learning rate or clip "
+                        "gradients (clip_norm=)"
                     )
+                for name, p in self.params.items():  # this step's loss is finite: keep its weights
+                    if name in snapshot:
+                        np.copyto(snapshot[name], p)
+                    else:
+                        snapshot[name] = p.copy()
                 with np.errstate(over="ignore", invalid="ignore"):
                     self.backward(loss.backward(), input_grad=False)
                     optimiser.step()
-                stepped = True
                 weight = len(idx) if loss.reduction == "mean" else 1
                 total += value * weight
                 if classify:

@@ -17,31 +17,27 @@ import numpy as np
 
 from gradstat.nn.layer import Layer
 
-# Branch-free loops over distinct arrays, so that LLVM vectorises them. ``prev`` receives the
-# old weights, which fit() puts back when the next loss is not finite.
+# Branch-free loops over distinct arrays, so that LLVM vectorises them.
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sgd_kernel(p, g, prev, lr):
+def _sgd_kernel(p, g, lr):
     for i in range(p.size):
-        prev[i] = p[i]
         p[i] = p[i] - lr * g[i]  # w⁺ = w − γ ∂E/∂w
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sgd_momentum_kernel(p, g, v, prev, lr, mu):
+def _sgd_momentum_kernel(p, g, v, lr, mu):
     for i in range(p.size):
-        prev[i] = p[i]
         d = mu * v[i] + g[i]  # v ← μ v + ∂E/∂w
         v[i] = d
         p[i] = p[i] - lr * d  # w⁺ = w − γ v
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _adam_kernel(p, g, m, v, prev, step, b1, b2, bc2, eps):
+def _adam_kernel(p, g, m, v, step, b1, b2, bc2, eps):
     one = b1 - b1 + 1  # 1 in the parameters' dtype
     for i in range(p.size):
-        prev[i] = p[i]
         m[i] = b1 * m[i] + (one - b1) * g[i]  # m ← β₁ m + (1 − β₁) g
         v[i] = b2 * v[i] + (one - b2) * (g[i] * g[i])  # v ← β₂ v + (1 − β₂) g²
         p[i] = p[i] - step * (m[i] / (np.sqrt(v[i] / bc2) + eps))  # w⁺ = w − γ m̂ / (√v̂ + ε)
@@ -61,7 +57,6 @@ class Optimiser:
         self.clip_norm = None if clip_norm is None else float(clip_norm)
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.steps = 0
-        self._previous: dict[str, np.ndarray] = {}  # the weights before the last step
 
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
@@ -77,18 +72,9 @@ class Optimiser:
             if g.shape != p.shape:
                 raise ValueError(f"gradient of {name} has shape {g.shape}, parameter {p.shape}")
             work = p if p.flags.c_contiguous else np.ascontiguousarray(p)
-            prev = self._previous.get(name)
-            if prev is None or prev.shape != p.shape or prev.dtype != p.dtype:
-                prev = self._previous[name] = np.empty_like(work)
-            self._update(name, work, np.ascontiguousarray(g, dtype=p.dtype), prev)
+            self._update(name, work, np.ascontiguousarray(g, dtype=p.dtype))
             if work is not p:
                 np.copyto(p, work)
-
-    def restore_previous(self) -> None:
-        """Put back the parameters from before the last ``step`` (fit() undoes a diverging step)."""
-        for name, p in self.target.params.items():
-            if name in self._previous:
-                np.copyto(p, self._previous[name])
 
     def _clip(self, grads: dict[str, np.ndarray]) -> None:
         # g ← g · c / ‖g‖ when the global norm ‖g‖ = √(Σ ‖g_i‖²) exceeds c
@@ -99,8 +85,8 @@ class Optimiser:
             for g in grads.values():
                 g *= scale
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, prev: np.ndarray) -> None:
-        """Update ``p`` in place from ``g``, copying the old ``p`` into ``prev``."""
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        """Update the C-contiguous ``p`` in place from ``g``."""
         raise NotImplementedError
 
     def _buffer(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
@@ -141,14 +127,13 @@ class SGD(Optimiser):
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, prev: np.ndarray) -> None:
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         dt = p.dtype.type
         if self.momentum:
             v = self._buffer(name, "momentum", p)
-            _sgd_momentum_kernel(p.reshape(-1), g.reshape(-1), v.reshape(-1), prev.reshape(-1),
-                                 dt(self.lr), dt(self.momentum))  # fmt: skip
+            _sgd_momentum_kernel(p.reshape(-1), g.reshape(-1), v.reshape(-1), dt(self.lr), dt(self.momentum))
         else:
-            _sgd_kernel(p.reshape(-1), g.reshape(-1), prev.reshape(-1), dt(self.lr))
+            _sgd_kernel(p.reshape(-1), g.reshape(-1), dt(self.lr))
 
     def hyperparameters(self) -> dict[str, Any]:
         return {**super().hyperparameters(), "momentum": self.momentum}
@@ -174,14 +159,14 @@ class Adam(Optimiser):
         self.betas = (float(b1), float(b2))
         self.eps = float(eps)
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray, prev: np.ndarray) -> None:
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         b1, b2 = self.betas
         m = self._buffer(name, "m", p)
         v = self._buffer(name, "v", p)
         dt = p.dtype.type
         step = self.lr / (1.0 - b1**self.steps)  # γ / (1 − β₁ᵗ)
         bc2 = 1.0 - b2**self.steps  # v̂ = v / (1 − β₂ᵗ)
-        _adam_kernel(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), prev.reshape(-1),
+        _adam_kernel(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                      dt(step), dt(b1), dt(b2), dt(bc2), dt(self.eps))  # fmt: skip
 
     def hyperparameters(self) -> dict[str, Any]:
