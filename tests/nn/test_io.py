@@ -13,6 +13,7 @@ from gradstat.nn import (
     SGD,
     Adam,
     Dense,
+    Dropout,
     Layer,
     ReLU,
     Sequential,
@@ -145,4 +146,34 @@ def test_fit_writes_a_checkpoint_every_epoch(tmp_path):
     ck = load_checkpoint(path)
     assert ck.epoch == 2 and len(ck.history["loss"]) == 2
     for name, p in model.params.items():
+        np.testing.assert_array_equal(ck.model.params[name], p)
+
+
+def test_resume_with_dropout_is_bit_identical(tmp_path):
+    """Dropout's own generator travels in the checkpoint too."""
+    X, y = data()
+
+    def dropout_model():
+        return Sequential(
+            [
+                Dense(X.shape[1], 16, seed=0, dtype="float64"),
+                ReLU(),
+                Dropout(0.3, seed=5),
+                Dense(16, 2, seed=1, dtype="float64"),
+            ],
+            input_shape=(X.shape[1],),
+        )
+
+    straight = dropout_model()
+    straight.fit(X, y, epochs=3, batch_size=16, optimiser=SGD(straight, lr=0.1), rng=3, progress=False)
+    first = dropout_model()
+    opt = SGD(first, lr=0.1)
+    first.fit(X, y, epochs=1, batch_size=16, optimiser=opt, rng=3, progress=False)
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, first, opt, first.rng_, epoch=1)
+    ck = load_checkpoint(path)
+    ck.model.fit(
+        X, y, epochs=3, batch_size=16, optimiser=ck.optimiser, rng=ck.rng, initial_epoch=1, progress=False
+    )
+    for name, p in straight.params.items():
         np.testing.assert_array_equal(ck.model.params[name], p)

@@ -37,3 +37,9 @@ class Dropout(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate, "seed": self.seed}
+
+    def random_state(self) -> dict[str, Any]:
+        return dict(self._rng.bit_generator.state)
+
+    def set_random_state(self, state: dict[str, Any]) -> None:
+        self._rng.bit_generator.state = state

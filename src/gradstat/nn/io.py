@@ -91,6 +91,8 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
         bit_generator = _BIT_GENERATORS[state["bit_generator"]]()
         bit_generator.state = state
         rng = np.random.Generator(bit_generator)
+    if "layer_rngs" in meta:  # e.g. Dropout's generator, for a bit-identical resume
+        model.set_random_state(json.loads(meta["layer_rngs"]))
     history = json.loads(meta.get("history", "{}"))
     if history:
         model.history_ = history  # type: ignore[attr-defined]
@@ -134,6 +136,9 @@ def _write(
         )
     if rng is not None:
         meta["rng"] = json.dumps(rng.bit_generator.state)
+    layer_rngs = model.random_state()
+    if layer_rngs:
+        meta["layer_rngs"] = json.dumps(layer_rngs)
     if epoch is not None:
         meta["epoch"] = str(int(epoch))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")

@@ -60,6 +60,14 @@ class Layer:
         """Constructor arguments, JSON-serialisable, so the layer can be rebuilt on load."""
         return {}
 
+    def random_state(self) -> dict[str, Any]:
+        """JSON-serialisable state of the layer's own random generator (none by default), so a
+        checkpoint resumes a layer that draws random numbers (Dropout) bit-identically."""
+        return {}
+
+    def set_random_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``random_state`` returned."""
+
     def to(self, dtype: Any) -> Layer:
         """Cast parameters to ``dtype`` in place (gradcheck uses float64); grads are reset."""
         dt = np.dtype(dtype)

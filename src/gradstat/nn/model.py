@@ -38,7 +38,6 @@ def _can_skip_input_grad(layer: Layer) -> bool:
     return _TAKES_INPUT_GRAD[cls]
 
 
-
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
 
@@ -143,6 +142,15 @@ class Sequential(Layer):
             shape = tuple(new)
         self._checked = start
         return shape
+
+    def random_state(self) -> dict[str, Any]:
+        """The generator states of the layers that draw random numbers, by layer index."""
+        states = {str(i): layer.random_state() for i, layer in enumerate(self.layers)}
+        return {i: state for i, state in states.items() if state}
+
+    def set_random_state(self, state: dict[str, Any]) -> None:
+        for i, layer_state in state.items():
+            self.layers[int(i)].set_random_state(layer_state)
 
     def config(self) -> dict[str, Any]:
         return {
