@@ -10,7 +10,7 @@ from gradstat.linear import compare, ols
 
 def run_demo(out_dir: Path) -> None:
     """mpg ~ wt + hp + C(cyl): summary, ANOVA, by-term tests, nested F-test, diagnostics plot."""
-    cars = datasets.load("mtcars")
+    cars = datasets.load("mtcars").set_index("model")  # row names label the diagnostics plot
     full = ols("mpg ~ wt + hp + C(cyl)", cars)
     reduced = ols("mpg ~ wt", cars)
     print(full.summary())

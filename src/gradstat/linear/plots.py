@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -47,5 +47,32 @@ def plot_diagnostics(fit: OLSResults) -> Figure:
     ax[1, 1].set(
         title="Residuals vs Leverage (Cook's D 0.5, 1)", xlabel="leverage", ylabel="standardized residuals"
     )
+    labels = [str(v) for v in fit.design.row_labels]
+    for panel, x, y, size in (
+        (ax[0, 0], fitted, resid, np.abs(resid)),
+        (ax[0, 1], None, None, np.abs(std_resid)),
+        (ax[1, 0], fitted, np.sqrt(np.abs(std_resid)), np.abs(std_resid)),
+        (ax[1, 1], leverage, std_resid, fit.cooks_distance.to_numpy()),
+    ):
+        _label_extremes(panel, x, y, size, labels, std_resid, theoretical)
     fig.suptitle(fit.design.formula)
     return fig
+
+
+def _label_extremes(
+    ax: Any,
+    x: np.ndarray | None,
+    y: np.ndarray | None,
+    size: np.ndarray,
+    labels: list[str],
+    std_resid: np.ndarray,
+    theoretical: np.ndarray,
+) -> None:
+    """Name the three most extreme rows, as R's plot(lm) does."""
+    for i in np.argsort(size)[-3:]:
+        if x is None or y is None:  # Q-Q panel: the row's place among the sorted residuals
+            rank = int(np.searchsorted(np.sort(std_resid), std_resid[i]))
+            point = (theoretical[rank], std_resid[i])
+        else:
+            point = (x[i], y[i])
+        ax.annotate(labels[i], point, fontsize=8, xytext=(3, 3), textcoords="offset points")
