@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import dask
@@ -105,6 +107,33 @@ def test_local_cluster_two_processes() -> None:
     assert_same_fit(out, ref, df.iloc[:9])
     with dask.config.set(scheduler="sync"):  # the default scheduler is back after the client closes
         assert gradstat.ols(FORMULA, dd.from_pandas(df, npartitions=3)).nobs == len(df)
+
+
+def _slow(part: pd.DataFrame) -> pd.DataFrame:
+    time.sleep(0.4)  # keeps the computation running while a worker is killed
+    return part
+
+
+def test_worker_killed_mid_computation_leaves_the_result_unchanged() -> None:
+    """Tasks are pure functions of their partition: Dask recomputes what a dead worker held."""
+    df = make_frame(n=2000, seed=5)
+    ref = gradstat.ols(FORMULA, df)
+    result: dict[str, gradstat.OLSResults] = {}
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB", dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        ddf = dd.from_pandas(df, npartitions=12).map_partitions(_slow, meta=df.iloc[:0])
+        fitting = threading.Thread(target=lambda: result.setdefault("fit", gradstat.ols(FORMULA, ddf)))
+        fitting.start()
+        time.sleep(1.5)
+        assert fitting.is_alive(), "the fit finished before a worker could be killed"
+        next(iter(cluster.workers.values())).process.process.kill()
+        fitting.join(120)
+    np.testing.assert_allclose(result["fit"].coef, ref.coef, rtol=1e-12)
+    np.testing.assert_allclose(result["fit"].std_err, ref.std_err, rtol=1e-12)
 
 
 def test_core_does_not_import_dask() -> None:
