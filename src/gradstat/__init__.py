@@ -1,5 +1,6 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
+from gradstat import datasets
 from gradstat.linear import OLS, CollinearityWarning, OLSResults, compare, ols
 from gradstat.regularisation import (
     ElasticNet,
@@ -28,6 +29,7 @@ __all__ = [
     "bias_variance",
     "bias_variance_curve",
     "compare",
+    "datasets",
     "enet_path",
     "lasso_path",
     "ols",

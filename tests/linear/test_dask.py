@@ -164,3 +164,16 @@ def test_scale_benchmark_smoke() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ratio" in done.stdout and "rows/s" in done.stdout and "2-worker cluster" in done.stdout
+
+
+def test_factor_level_order_is_kept_out_of_core() -> None:
+    """warpbreaks' tension is a Categorical L < M < H: the baseline stays L, not the sorted H."""
+    data = gradstat.datasets.load("warpbreaks")
+    formula = "breaks ~ C(wool) + C(tension)"
+    memory = gradstat.ols(formula, data)
+    out = gradstat.ols(formula, dd.from_pandas(data, npartitions=3))
+    assert out.coef.index.tolist() == memory.coef.index.tolist()
+    assert "C(tension)[T.M]" in out.coef.index
+    np.testing.assert_allclose(out.coef, memory.coef, rtol=1e-12)
+    streamed = gradstat.ols(formula, chunks(data, [20, 40]))
+    np.testing.assert_allclose(streamed.coef, memory.coef, rtol=1e-12)

@@ -186,29 +186,52 @@ class FrameDesign:
         resid = design.y - design.X[:, kept] @ solution.coef[kept]
         return sandwich_meat(design.X, resid, solution, cov_type)
 
-    def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, set[Any]], pd.DataFrame | None]:
-        """Categorical variables of the block with their levels, and a few complete rows."""
+    def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, Levels], pd.DataFrame | None]:
+        """Categorical variables of the block with their levels, and a few complete rows.
+
+        A pandas Categorical brings its categories in their order (the first is the baseline, as
+        in memory); other columns bring the set of values they hold.
+        """
         frame, _ = self.frame(frame)
         if len(frame) == 0:
             return {}, None
         head = frame.iloc[:SAMPLE_ROWS]
         names = _categorical_variables(build_design(self.formula, head, missing=self.missing), head)
-        out = {}
+        out: dict[str, Levels] = {}
         for name in names:
             values = frame[name]
-            cats = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna()
-            out[name] = set(pd.unique(np.asarray(cats, dtype=object)))
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                out[name] = tuple(values.cat.categories)
+            else:
+                out[name] = frozenset(pd.unique(np.asarray(values.dropna(), dtype=object)))
         return out, head
 
 
+Levels = tuple[Any, ...] | frozenset[Any]  # ordered categories, or the values seen
+
+
+def _merge_levels(a: Levels | None, b: Levels | None) -> Levels:
+    """Equal category lists keep their order; anything else becomes the union of the values."""
+    if a is None or b is None:
+        kept = b if a is None else a
+        assert kept is not None
+        return kept
+    if isinstance(a, tuple) and a == b:
+        return a
+    return frozenset(a) | frozenset(b)
+
+
 def combine_levels(
-    a: tuple[dict[str, set[Any]], pd.DataFrame | None], b: tuple[dict[str, set[Any]], pd.DataFrame | None]
-) -> tuple[dict[str, set[Any]], pd.DataFrame | None]:
-    merged = {k: a[0].get(k, set()) | b[0].get(k, set()) for k in a[0].keys() | b[0].keys()}
+    a: tuple[dict[str, Levels], pd.DataFrame | None], b: tuple[dict[str, Levels], pd.DataFrame | None]
+) -> tuple[dict[str, Levels], pd.DataFrame | None]:
+    merged = {k: _merge_levels(a[0].get(k), b[0].get(k)) for k in a[0].keys() | b[0].keys()}
     return merged, a[1] if a[1] is not None else b[1]
 
 
-def _sorted_levels(values: set[Any]) -> tuple[Any, ...]:
+def _ordered_levels(values: Levels) -> tuple[Any, ...]:
+    """Categories in their given order; observed values sorted (formulaic's order in memory)."""
+    if isinstance(values, tuple):
+        return values
     try:
         return tuple(sorted(values))
     except TypeError as exc:
@@ -264,7 +287,7 @@ def fit_formula(
     designer = FrameDesign(formula, missing, used_columns(formula, columns))
     if needs_levels:
         levels, _ = source.map_reduce(designer.levels_of, combine_levels)
-        designer = replace(designer, levels=tuple((k, _sorted_levels(v)) for k, v in sorted(levels.items())))
+        designer = replace(designer, levels=tuple((k, _ordered_levels(v)) for k, v in sorted(levels.items())))
     partial = source.map_reduce(designer.reduce, Partial.combine)
     if partial.r is None or partial.sample is None:
         raise ValueError(f"no rows to fit {formula!r} (every block empty or dropped for missing values)")
