@@ -1,7 +1,7 @@
 """The linear model (notes, DL2): least squares, inference, ANOVA, nested-model tests."""
 
 from gradstat.linear.anova import compare
-from gradstat.linear.ols import OLS, CollinearityWarning, ols
-from gradstat.linear.results import OLSResults
+from gradstat.linear.ols import OLS, ols
+from gradstat.linear.results import CollinearityWarning, OLSResults
 
 __all__ = ["OLS", "CollinearityWarning", "OLSResults", "compare", "ols"]

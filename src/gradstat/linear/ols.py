@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -12,17 +11,13 @@ from gradstat._estimator import Estimator, RegressorMixin
 from gradstat._validation import feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.lstsq import least_squares
-from gradstat.linear.results import CovType, OLSResults
+from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
 
 
 def is_dask_collection(data: Any) -> bool:
     """A Dask DataFrame or Array, recognised without importing dask."""
     return type(data).__module__.split(".")[0] == "dask"
-
-
-class CollinearityWarning(UserWarning):
-    """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
 
 
 def ols(
@@ -65,14 +60,7 @@ def fit_design(design: Design, cov_type: CovType = "nonrobust") -> OLSResults:
             "least squares needs n > parameters to leave residual degrees of freedom"
         )
     solution = least_squares(design.X, design.y)
-    if solution.aliased.any():
-        names = [c for c, a in zip(design.column_names, solution.aliased, strict=True) if a]
-        warnings.warn(
-            f"{design.formula!r}: column(s) {names} are linear combinations of earlier columns "
-            "(perfect collinearity); their coefficients are not estimable and are reported as NaN",
-            CollinearityWarning,
-            stacklevel=3,
-        )
+    warn_aliased(design, solution.aliased, stacklevel=3)
     return OLSResults(design, solution, cov_type)
 
 

@@ -13,6 +13,7 @@ Without an intercept the residual df is n − p and R², SSR and SST are uncentr
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -30,6 +31,23 @@ if TYPE_CHECKING:
 
 CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3"]
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+
+class CollinearityWarning(UserWarning):
+    """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
+
+
+def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
+    """Name the aliased columns (R's behaviour: fit the estimable part, report the rest as NaN)."""
+    if not aliased.any():
+        return
+    names = [c for c, a in zip(design.column_names, aliased, strict=True) if a]
+    warnings.warn(
+        f"{design.formula!r}: column(s) {names} are linear combinations of earlier columns "
+        "(perfect collinearity); their coefficients are not estimable and are reported as NaN",
+        CollinearityWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 class OLSResults:

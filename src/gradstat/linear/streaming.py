@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import pickle
 import tempfile
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,7 +42,7 @@ from gradstat.linear.lstsq import (
     combine_r,
     solve_r,
 )
-from gradstat.linear.results import CovType, OLSResults, sandwich_meat
+from gradstat.linear.results import CovType, OLSResults, sandwich_meat, warn_aliased
 
 T = TypeVar("T")
 SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
@@ -368,16 +367,7 @@ def finish(
         n_dropped=partial.n_dropped,
         moments=m,
     )
-    if solution.aliased.any():
-        names = [c for c, a in zip(design.column_names, solution.aliased, strict=True) if a]
-        from gradstat.linear.ols import CollinearityWarning
-
-        warnings.warn(
-            f"{design.formula!r}: column(s) {names} are linear combinations of earlier columns "
-            "(perfect collinearity); their coefficients are not estimable and are reported as NaN",
-            CollinearityWarning,
-            stacklevel=4,
-        )
+    warn_aliased(design, solution.aliased, stacklevel=3)
     if cov_type == "nonrobust":
         return OLSResults(design, solution)
     if meat_pass is None:
