@@ -13,9 +13,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from gradstat.nn.tasks import adding_learning_curve  # noqa: E402
+from gradstat.nn.tasks import adding_learning_curve
 
 LENGTH = 100
 
