@@ -2,8 +2,9 @@
 
 The layers keep PyTorch's (batch, channels, height, width) interface but work
 channels-last, (batch, height, width, channels), inside: a window is then a
-run of contiguous channel vectors, so im2col is one copy of a
-``sliding_window_view`` and col2im is ``kh·kw`` strided additions.
+run of contiguous channel vectors. im2col (gather) and col2im (scatter-add) are
+numba loops over each window's rows, which skip the zero padding rather than
+storing it.
 """
 
 from __future__ import annotations
@@ -50,24 +51,70 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
 
 
 @numba.njit(cache=True)
-def _add_windows(target: np.ndarray, values: np.ndarray, sh: int, sw: int) -> None:
-    b_, oh_, ow_, kh_, kw_, c_ = values.shape
+def _gather(x, cols, c_, sh, sw, ph, pw):
+    # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run
+    b_, h_, wc_ = x.shape
+    _, oh_, ow_, kh_, kwc_ = cols.shape
     for b in range(b_):
         for oh in range(oh_):
             for ow in range(ow_):
+                start = (ow * sw - pw) * c_  # where the window's row starts in x's row
+                t0, t1 = max(0, -start), min(kwc_, wc_ - start)  # the part off the padding
                 for i in range(kh_):
-                    for j in range(kw_):
-                        for c in range(c_):
-                            target[b, oh * sh + i, ow * sw + j, c] += values[b, oh, ow, i, j, c]
+                    r, row = oh * sh + i - ph, cols[b, oh, ow, i]
+                    if r < 0 or r >= h_:
+                        row[:] = 0
+                        continue
+                    src = x[b, r]
+                    row[:t0] = 0
+                    for t in range(numba.uint64(t0), numba.uint64(t1)):  # unsigned: no wraparound
+                        row[t] = src[numba.uint64(start) + t]
+                    row[t1:] = 0
 
 
-def add_windows(target: np.ndarray, values: np.ndarray, stride: tuple[int, int]) -> None:
-    """col2im: add each window's (B, OH, OW, kh, kw, C) values back onto (B, H, W, C) ``target``.
+@numba.njit(cache=True)
+def _scatter(values, target, c_, sh, sw, ph, pw):
+    b_, h_, wc_ = target.shape
+    _, oh_, ow_, kh_, kwc_ = values.shape
+    for b in range(b_):
+        target[b] = 0
+        for oh in range(oh_):
+            for ow in range(ow_):
+                start = (ow * sw - pw) * c_
+                t0, t1 = max(0, -start), min(kwc_, wc_ - start)
+                for i in range(kh_):
+                    r, row = oh * sh + i - ph, values[b, oh, ow, i]
+                    if 0 <= r < h_:
+                        dst = target[b, r]
+                        for t in range(numba.uint64(t0), numba.uint64(t1)):
+                            dst[numba.uint64(start) + t] += row[t]
 
-    Overlapping windows add up, so this is a scatter-add; compiled with numba, since
-    NumPy's kh·kw strided additions over a few channels cost 6× more.
+
+def gather_windows(
+    x: np.ndarray, cols: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]
+) -> None:
+    """im2col: copy the windows of (B, H, W, C) ``x``, zero padded, into (B, OH, OW, kh, kw, C) ``cols``.
+
+    Compiled with numba, a window row (kw·C contiguous values) at a time: NumPy's copy of
+    a strided window view goes element by element when C is small.
     """
-    _add_windows(target, values, stride[0], stride[1])
+    b, h, w, c = x.shape
+    flat = cols.reshape(*cols.shape[:4], -1)
+    _gather(x.reshape(b, h, w * c), flat, c, stride[0], stride[1], padding[0], padding[1])
+
+
+def scatter_windows(
+    values: np.ndarray, target: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]
+) -> None:
+    """col2im: (B, H, W, C) ``target`` = the sum of each window's (B, OH, OW, kh, kw, C) ``values``
+    at its place; the parts that fall on the zero padding are dropped.
+
+    Overlapping windows add up, so this is a scatter-add, compiled with numba
+    (NumPy's kh·kw strided additions over a few channels cost 6× more).
+    """
+    b, h, w, c = target.shape
+    flat = np.ascontiguousarray(values).reshape(*values.shape[:4], -1)
+    _scatter(flat, target.reshape(b, h, w * c), c, stride[0], stride[1], padding[0], padding[1])
 
 
 class Buffer:
@@ -76,13 +123,9 @@ class Buffer:
     def __init__(self) -> None:
         self.array: np.ndarray | None = None
 
-    def get(
-        self, shape: tuple[int, ...], dtype: np.dtype, fill: float = 0.0, refill: bool = False
-    ) -> np.ndarray:
-        """An array of ``shape``, reused when the last one fits; a new one is filled with
-        ``fill``, a reused one keeps its values unless ``refill``."""
+    def get(self, shape: tuple[int, ...], dtype: np.dtype, fill: float = 0.0) -> np.ndarray:
+        """An array of ``shape``, reused (with its values) when the last one fits; a new one
+        is filled with ``fill``."""
         if self.array is None or self.array.shape != shape or self.array.dtype != dtype:
             self.array = np.full(shape, fill, dtype)
-        elif refill:
-            self.array.fill(fill)
         return self.array

@@ -18,11 +18,11 @@ import numpy as np
 
 from gradstat.nn._windows import (
     Buffer,
-    add_windows,
     as_pair,
     channels_last,
+    gather_windows,
     output_size,
-    windows,
+    scatter_windows,
 )
 from gradstat.nn.init import INITIALISERS, Seed, initialise
 from gradstat.nn.layer import Layer, Shape
@@ -67,8 +67,7 @@ class _Conv(Layer):
             "bias": np.zeros(out_channels, self.dtype),
         }
         self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
-        self._padded, self._cols, self._dcols, self._dx = Buffer(), Buffer(), Buffer(), Buffer()
-        self._ones = Buffer()
+        self._cols, self._dcols, self._ones = Buffer(), Buffer(), Buffer()
 
     def _weight_shape(self) -> tuple[int, ...]:
         raise NotImplementedError
@@ -88,14 +87,10 @@ class _Conv(Layer):
     def _forward4(self, x4: np.ndarray) -> np.ndarray:
         x = channels_last(x4.astype(self.dtype, copy=False))
         b, h, w, c = x.shape
-        (kh, kw), (ph, pw) = self._kernel, self._padding
+        kh, kw = self._kernel
         oh, ow = self._sizes(h, w)
-        if ph or pw:  # zero padding: the border of the reused buffer is never written
-            padded = self._padded.get((b, h + 2 * ph, w + 2 * pw, c), self.dtype)
-            padded[:, ph : ph + h, pw : pw + w] = x
-            x = padded
         cols = self._cols.get((b, oh, ow, kh, kw, c), self.dtype)
-        np.copyto(cols, windows(x, self._kernel, self._stride))  # im2col
+        gather_windows(x, cols, self._stride, self._padding)  # im2col, with the zero padding
         self._cache = (x4.shape, cols)
         weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
         # net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b: one GEMM over every window
@@ -107,8 +102,7 @@ class _Conv(Layer):
     def _backward4(self, grad4: np.ndarray, input_grad: bool) -> np.ndarray:
         shape, cols = self._cache
         b, c, h, w = shape
-        (kh, kw), (ph, pw) = self._kernel, self._padding
-        _, oh, ow, *_ = cols.shape
+        _, oh, ow, kh, kw, _ = cols.shape
         g = channels_last(grad4.astype(self.dtype, copy=False)).reshape(b * oh * ow, -1)
         cols2 = cols.reshape(b * oh * ow, -1)
         # ∂E/∂b = Σ_ij ∂E/∂net_ij
@@ -122,13 +116,8 @@ class _Conv(Layer):
         dcols = self._dcols.get(cols2.shape, self.dtype)
         np.matmul(g, weight, out=dcols)
         # ∂E/∂x_pq = Σ_ij ∂E/∂net_ij w_{p−i+1, q−j+1}: the full convolution, by col2im
-        if ph or pw:
-            dx = self._dx.get((b, h + 2 * ph, w + 2 * pw, c), self.dtype, refill=True)
-        else:
-            dx = np.zeros((b, h, w, c), self.dtype)
-        add_windows(dx, dcols.reshape(cols.shape), self._stride)
-        if ph or pw:
-            dx = dx[:, ph : ph + h, pw : pw + w].copy()
+        dx = np.empty((b, h, w, c), self.dtype)
+        scatter_windows(dcols.reshape(cols.shape), dx, self._stride, self._padding)
         return dx.transpose(0, 3, 1, 2)
 
     def _common_config(self) -> dict[str, Any]:

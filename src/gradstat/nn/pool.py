@@ -14,7 +14,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from gradstat.nn._windows import add_windows, as_pair, channels_last, output_size, windows
+from gradstat.nn._windows import as_pair, channels_last, output_size, scatter_windows, windows
 from gradstat.nn.layer import Layer, Shape
 
 IntPair = int | tuple[int, int]
@@ -47,23 +47,37 @@ class _Pool2D(Layer):
 
 
 @numba.njit(cache=True)
-def _route(x: np.ndarray, out: np.ndarray, grad: np.ndarray, dx: np.ndarray, kernel, stride):
-    """dx += grad at the first position of each window of x that holds its maximum out."""
-    (kh, kw), (sh, sw) = kernel, stride
+def _max(x, out, arg, kh, kw, sh, sw):
+    """out = the maximum of each window of x, arg = its first place in the image, as row·W + column
+    (a window holding NaN: NaN, at the first NaN)."""
     b_, oh_, ow_, c_ = out.shape
-    pending = np.empty(c_, x.dtype)  # 1 until a window's gradient has been routed
+    w_ = x.shape[2]
     for b in range(b_):
         for oh in range(oh_):
             for ow in range(ow_):
-                pending[:] = 1
-                for k in range(kh * kw):
-                    i, j = oh * sh + k // kw, ow * sw + k % kw
-                    for c in range(c_):
-                        v = x[b, i, j, c]
-                        # branch-free: the first maximum takes it (a NaN maximum: the first NaN)
-                        hit = ((v == out[b, oh, ow, c]) | (v != v)) * pending[c]
-                        dx[b, i, j, c] += hit * grad[b, oh, ow, c]
-                        pending[c] -= hit
+                best, at = out[b, oh, ow], arg[b, oh, ow]  # the channels of one output pixel
+                for i in range(kh):
+                    for j in range(kw):
+                        r, col = oh * sh + i, ow * sw + j
+                        v = x[b, r, col]
+                        for c in range(c_):
+                            m = best[c]
+                            # strictly larger: the first maximum wins; once NaN, it stays
+                            take = (i + j == 0) | ((m == m) & ((v[c] > m) | (v[c] != v[c])))
+                            best[c] = v[c] if take else m
+                            at[c] = r * w_ + col if take else at[c]
+
+
+@numba.njit(cache=True)
+def _route(grad, arg, dx):
+    """dx = grad at the recorded arg-max place of each window, 0 elsewhere; dx is (B, H·W, C)."""
+    b_, oh_, ow_, c_ = grad.shape
+    for b in range(b_):
+        dx[b] = 0
+        for oh in range(oh_):
+            for ow in range(ow_):
+                for c in range(c_):
+                    dx[b, arg[b, oh, ow, c], c] += grad[b, oh, ow, c]
 
 
 class _MaxPool(_Pool2D):
@@ -71,23 +85,18 @@ class _MaxPool(_Pool2D):
         x = channels_last(x4)
         b, h, w, c = x.shape
         oh, ow = self._sizes(h, w)
-        kh, kw = self._kernel
-        # out_ij = max of window ij, as whole-array maxima over the kh·kw window positions
-        if self._stride == self._kernel:  # the windows tile the input
-            tiles = x.reshape(b, oh, kh, ow, kw, c)
-            out = tiles[:, :, 0, :, 0].copy()
-            for i, j in np.ndindex(kh, kw):
-                np.maximum(out, tiles[:, :, i, :, j], out=out)
-        else:
-            out = windows(x, self._kernel, self._stride).max(axis=(3, 4))
-        self._cache = (x, out)
+        (kh, kw), (sh, sw) = self._kernel, self._stride
+        out, arg = np.empty((b, oh, ow, c), x.dtype), np.empty((b, oh, ow, c), np.int32)
+        _max(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
+        self._cache = (x.shape, x.dtype, arg)
         return out.transpose(0, 3, 1, 2)
 
     def _backward4(self, grad4: np.ndarray) -> np.ndarray:
-        x, out = self._cache
-        dx = np.zeros(x.shape, x.dtype)
+        shape, dtype, arg = self._cache
+        g = channels_last(grad4).astype(dtype, copy=False)
+        dx = np.empty(shape, dtype)
         # ∂E/∂x = ∂E/∂out at the (first) arg-max of each window, 0 elsewhere
-        _route(x, out, channels_last(grad4).astype(x.dtype, copy=False), dx, self._kernel, self._stride)
+        _route(g, arg, dx.reshape(shape[0], -1, shape[3]))
         return dx.transpose(0, 3, 1, 2)
 
 
@@ -160,8 +169,8 @@ class AvgPool2D(_Pool2D):
         kh, kw = self._kernel
         # ∂E/∂x = ∂E/∂out / (kh·kw) at every position of the window
         share = np.broadcast_to((g / (kh * kw))[:, :, :, None, None, :], (*g.shape[:3], kh, kw, g.shape[3]))
-        dx = np.zeros(self._in_shape, g.dtype)
-        add_windows(dx, share, self._stride)
+        dx = np.empty(self._in_shape, g.dtype)
+        scatter_windows(share, dx, self._stride, (0, 0))
         return dx.transpose(0, 3, 1, 2)
 
     def output_shape(self, input_shape: Shape) -> Shape:
