@@ -33,3 +33,10 @@ def test_bad_formula_is_a_clear_error(capsys):
 def test_unknown_file():
     with pytest.raises(SystemExit, match="no file"):
         main(["ols", "nope.csv", "y ~ x"])
+
+
+def test_train_help_is_the_trainers(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "images", "--help"])
+    assert stop.value.code == 0
+    assert "--checkpoint-dir" in capsys.readouterr().out

@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_ols.add_argument("--missing", choices=["raise", "drop"], default="raise")
     p_ols.add_argument("--cov-type", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"], default="nonrobust")
 
-    p_train = sub.add_parser("train", help="train a network (images: CNN/MLP; text: character RNN/LSTM)")
+    # its options belong to the trainer: `gradstat train images --help` shows them
+    p_train = sub.add_parser(
+        "train", help="train a network (images: CNN/MLP; text: character RNN/LSTM)", add_help=False
+    )
     p_train.add_argument("kind", choices=["images", "text"])
 
     p_demo = sub.add_parser("demo", help="the main job on bundled data: every part of the library")
