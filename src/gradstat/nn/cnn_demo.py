@@ -25,7 +25,7 @@ def run_demo(out_dir: Path, epochs: int = 12) -> None:
     data = load_data("digits", seed=0)
     model = lenet_small(seed=0)
     print("A small CNN on the 8x8 digits")
-    print(model.summary().to_string(index=False))
+    print(model.summary().to_string())
     model.fit(
         data.x_train,
         data.y_train,

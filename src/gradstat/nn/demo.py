@@ -57,7 +57,7 @@ def run_demo(out_dir: pathlib.Path) -> None:
     mlp = Sequential(
         [Dense(64, 128, init="he_uniform", seed=0), ReLU(), Dense(128, 10, seed=1)], input_shape=(64,)
     )
-    print(mlp.summary().to_string(index=False))
+    print(mlp.summary().to_string())
     mlp.fit(
         X_train,
         y_train,

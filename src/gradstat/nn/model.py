@@ -201,8 +201,8 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             shape = tuple(layer.output_shape(shape))
             n = sum(int(v.size) for v in layer.params.values())
-            rows.append({"layer": f"{i}: {type(layer).__name__}", "output_shape": str(shape), "params": n})
-        frame = pd.DataFrame(rows)
+            rows.append({"layer": type(layer).__name__, "output_shape": str(shape), "params": n})
+        frame = pd.DataFrame(rows)  # indexed by position, as model.layers[i]
         frame.attrs["total_params"] = int(frame["params"].sum())
         return frame
 

@@ -109,7 +109,7 @@ def _train(args: argparse.Namespace) -> int:
         start = 0
         model = build(args.arch, x_train.shape[1:], n_classes, seed=args.seed)
         optimiser, rng = Adam(model, lr=args.lr), np.random.default_rng(args.seed)
-        print(model.summary().to_string(index=False))
+        print(model.summary().to_string())
     print(f"{args.data}: {len(x_train)} training and {len(data.x_test)} test images {x_train.shape[1:]}")
     for epoch in range(start, args.epochs):
         model.fit(
