@@ -198,7 +198,7 @@ class Sequential(Layer):
         else:
             raise ValueError("summary() needs input_shape= (here or in Sequential) or a first call")
         rows = []
-        for i, layer in enumerate(self.layers):
+        for layer in self.layers:
             shape = tuple(layer.output_shape(shape))
             n = sum(int(v.size) for v in layer.params.values())
             rows.append({"layer": type(layer).__name__, "output_shape": str(shape), "params": n})
