@@ -174,6 +174,17 @@ def _missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> 
     )
 
 
+def check_residual_df(design: Design, n: int) -> None:
+    """Least squares needs more rows than parameters: say n and p when it has none left."""
+    k = len(design.column_names)
+    if n <= k:
+        raise ValueError(
+            f"{design.formula!r}: n = {n} rows but {k} parameters (p = {k - int(design.has_intercept)} "
+            f"predictors{' + intercept' if design.has_intercept else ''}); "
+            "least squares needs n > parameters to leave residual degrees of freedom"
+        )
+
+
 def _term_label(term: Any) -> str:
     label = str(term)
     return INTERCEPT if label == "1" else label

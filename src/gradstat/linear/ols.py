@@ -9,7 +9,7 @@ import pandas as pd
 
 from gradstat._estimator import Estimator, RegressorMixin
 from gradstat._validation import feature_names
-from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
+from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
@@ -45,7 +45,7 @@ def ols(
 
 def fit_design(design: Design, cov_type: CovType = "nonrobust") -> OLSResults:
     """Solve a materialised design and wrap the inference around it."""
-    n, k = design.X.shape
+    n = design.X.shape[0]
     if n == 0:
         raise ValueError(f"no rows to fit {design.formula!r}")
     if np.ptp(design.y) == 0.0:
@@ -53,12 +53,7 @@ def fit_design(design: Design, cov_type: CovType = "nonrobust") -> OLSResults:
             f"response {design.response!r} is constant (every value {design.y[0]:g}): "
             "there is nothing to explain"
         )
-    if n <= k:
-        raise ValueError(
-            f"{design.formula!r}: n = {n} rows but {k} parameters (p = {k - int(design.has_intercept)} "
-            f"predictors{' + intercept' if design.has_intercept else ''}); "
-            "least squares needs n > parameters to leave residual degrees of freedom"
-        )
+    check_residual_df(design, n)
     solution = least_squares(design.X, design.y)
     warn_aliased(design, solution.aliased, stacklevel=3)
     return OLSResults(design, solution, cov_type)

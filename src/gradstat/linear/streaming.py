@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula
 
-from gradstat.linear.design import Design, Missing, ResponseMoments, _missing_rows, build_design
+from gradstat.linear.design import (
+    Design,
+    Missing,
+    ResponseMoments,
+    _missing_rows,
+    build_design,
+    check_residual_df,
+)
 from gradstat.linear.extended import DD, dd_add
 from gradstat.linear.lstsq import (
     LeastSquaresFit,
@@ -331,11 +338,7 @@ def finish(
     k = len(prototype.column_names)
     if m.m2 == 0.0:
         raise ValueError(f"response {prototype.response!r} is constant: there is nothing to explain")
-    if m.n <= k:
-        raise ValueError(
-            f"{prototype.formula!r}: n = {m.n} rows but {k} parameters; "
-            "least squares needs n > parameters to leave residual degrees of freedom"
-        )
+    check_residual_df(prototype, m.n)
     scale = _scale_of(partial.amax)
     y_scale = float(scale[-1])
     sol = solve_r(partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits))
