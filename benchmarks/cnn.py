@@ -24,7 +24,7 @@ import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from gradstat.nn import SGD, CrossEntropy, Sequential
-from gradstat.nn.architectures import lenet5
+from gradstat.nn.models.architectures import lenet5
 
 BATCH = 64
 

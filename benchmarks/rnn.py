@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gradstat.nn.dense import Dense
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.recurrent import LSTM, RNN
 from gradstat.nn.losses import CrossEntropy
-from gradstat.nn.recurrent import LSTM, RNN
 
 
 def best_of(steps: list[Callable[[], object]], repeats: int, number: int) -> list[float]:

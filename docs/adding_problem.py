@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from gradstat.nn.tasks import adding_learning_curve
+from gradstat.nn.models.tasks import adding_learning_curve
 
 LENGTH = 100
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+from gradstat.cli.train_text import main
 from gradstat.datasets.text import load_text
-from gradstat.nn.charmodel import CharModel, Vocabulary
-from gradstat.nn.train_text import main
+from gradstat.nn.models.charmodel import CharModel, Vocabulary
 
 TEXT = load_text("shakespeare")[:6000]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradstat.nn.conv import Conv1D, Conv2D
-from gradstat.nn.pool import MaxPool2D
+from gradstat.nn.layers.conv import Conv1D, Conv2D
+from gradstat.nn.layers.pool import MaxPool2D
 
 # Exactly representable values: every sum below is exact in float64.
 X1, X2, X3, X4 = 2.0, 3.0, 5.0, 7.0

@@ -14,11 +14,11 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
+from gradstat.cli.demos.cnn import run_demo
+from gradstat.cli.train_images import main as train_images
 from gradstat.nn import CrossEntropy, Sequential, load_checkpoint
-from gradstat.nn.architectures import ARCHITECTURES, build, lenet5, lenet_small
-from gradstat.nn.cnn_demo import run_demo
-from gradstat.nn.train_images import main as train_images
-from gradstat.nn.visualise import plot_feature_maps, plot_filters, plot_learning_curves
+from gradstat.nn.inspection.visualise import plot_feature_maps, plot_filters, plot_learning_curves
+from gradstat.nn.models.architectures import ARCHITECTURES, build, lenet5, lenet_small
 
 BENCH = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "cnn.py"
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradstat.nn import gradcheck
-from gradstat.nn.conv import Conv1D, Conv2D
+from gradstat.nn.layers.conv import Conv1D, Conv2D
 
 RTOL = 1e-10
 

@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from gradstat.nn import Adam, CrossEntropy, Dense, ReLU, Sequential
-from gradstat.nn.sklearn import MLPClassifier
+from gradstat.nn.estimators.mlp import MLPClassifier
 
 
 def split():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gradstat.nn.embedding import Embedding
+from gradstat.nn.layers.embedding import Embedding
 
 
 def test_forward_and_backward_equal_pytorch():

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import Perceptron as SkPerceptron
 
 from gradstat._validation import ConvergenceWarning
-from gradstat.nn.perceptron import MulticlassPerceptron, Perceptron
+from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
 
 
 def separable(seed: int, n: int = 60, d: int = 3, margin: float = 0.3):

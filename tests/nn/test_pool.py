@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradstat.nn import gradcheck
-from gradstat.nn.dropout import Dropout
-from gradstat.nn.pool import AvgPool2D, MaxPool1D, MaxPool2D
-from gradstat.nn.reshape import Flatten
+from gradstat.nn.layers.dropout import Dropout
+from gradstat.nn.layers.pool import AvgPool2D, MaxPool1D, MaxPool2D
+from gradstat.nn.layers.reshape import Flatten
 
 RTOL = 1e-10
 

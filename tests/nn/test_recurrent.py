@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradstat.nn import CrossEntropy, Dense, Sequential, gradcheck
-from gradstat.nn.recurrent import LSTM, RNN, Stacked
+from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
 
 TORCH = {RNN: torch.nn.RNN, LSTM: torch.nn.LSTM}
 

@@ -10,8 +10,8 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gradstat._validation import ConvergenceWarning
-from gradstat.nn.perceptron import MulticlassPerceptron, Perceptron
-from gradstat.nn.sklearn import MLPClassifier, MLPRegressor
+from gradstat.nn.estimators.mlp import MLPClassifier, MLPRegressor
+from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
 
 
 @parametrize_with_checks(

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gradstat.nn import LSTM, RNN, CrossEntropy, Dense, Sequential, gradient_by_lag
-from gradstat.nn.tasks import adding_learning_curve, adding_problem, copy_memory
+from gradstat.nn.models.tasks import adding_learning_curve, adding_problem, copy_memory
 
 
 def torch_grad_by_lag(cell: torch.nn.Module, head: torch.nn.Linear, x, y, lstm: bool):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from gradstat.cli.demos.regularisation import run_demo
 from gradstat.regularisation import (
     LassoCV,
     lasso_path,
@@ -21,7 +22,6 @@ from gradstat.regularisation import (
     plot_coef_path,
     plot_cv_curve,
 )
-from gradstat.regularisation.demo import run_demo
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

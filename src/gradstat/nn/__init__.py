@@ -1,24 +1,24 @@
 """gradstat.nn: neural networks on NumPy with every backward pass written by hand."""
 
-from gradstat.nn.activations import ReLU, Sigmoid, Softmax, Tanh
-from gradstat.nn.conv import Conv1D, Conv2D
-from gradstat.nn.dense import Dense
-from gradstat.nn.dropout import Dropout
-from gradstat.nn.embedding import Embedding
-from gradstat.nn.explain import Explanation, explain
-from gradstat.nn.gradcheck import GradcheckResult, gradcheck
-from gradstat.nn.init import he_normal, he_uniform, xavier_normal, xavier_uniform
+from gradstat.nn.estimators.mlp import MLPClassifier, MLPRegressor
+from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
+from gradstat.nn.inspection.explain import Explanation, explain
+from gradstat.nn.inspection.gradcheck import GradcheckResult, gradcheck
+from gradstat.nn.inspection.vanishing import gradient_by_lag, plot_gradient_by_lag
 from gradstat.nn.io import Checkpoint, load, load_checkpoint, save, save_checkpoint
-from gradstat.nn.layer import Layer, layer_class
+from gradstat.nn.layers.activations import ReLU, Sigmoid, Softmax, Tanh
+from gradstat.nn.layers.base import Layer, layer_class
+from gradstat.nn.layers.conv import Conv1D, Conv2D
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.dropout import Dropout
+from gradstat.nn.layers.embedding import Embedding
+from gradstat.nn.layers.init import he_normal, he_uniform, xavier_normal, xavier_uniform
+from gradstat.nn.layers.pool import AvgPool2D, MaxPool1D, MaxPool2D
+from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
+from gradstat.nn.layers.reshape import Flatten
+from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
 from gradstat.nn.losses import MSE, CrossEntropy, HalfSquaredError, Loss
-from gradstat.nn.model import Sequential, TrainingDiverged
-from gradstat.nn.optimisers import SGD, Adam, Optimiser
-from gradstat.nn.perceptron import MulticlassPerceptron, Perceptron
-from gradstat.nn.pool import AvgPool2D, MaxPool1D, MaxPool2D
-from gradstat.nn.recurrent import LSTM, RNN, Stacked
-from gradstat.nn.reshape import Flatten
-from gradstat.nn.sklearn import MLPClassifier, MLPRegressor
-from gradstat.nn.vanishing import gradient_by_lag, plot_gradient_by_lag
+from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
 
 __all__ = [
     "LSTM",

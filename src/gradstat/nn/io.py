@@ -18,8 +18,8 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
-from gradstat.nn.layer import Layer, layer_class
-from gradstat.nn.optimisers import OPTIMISERS, Optimiser
+from gradstat.nn.layers.base import Layer, layer_class
+from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
 
 FORMAT = "gradstat.nn"
 VERSION = "1"

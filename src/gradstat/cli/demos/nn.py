@@ -6,11 +6,11 @@ import pathlib
 
 import numpy as np
 
-from gradstat.nn.activations import ReLU, Sigmoid
-from gradstat.nn.dense import Dense
+from gradstat.nn.layers.activations import ReLU, Sigmoid
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy, HalfSquaredError
-from gradstat.nn.model import Sequential
-from gradstat.nn.optimisers import SGD, Adam
+from gradstat.nn.optim.optimisers import SGD, Adam
 
 
 def worked_example() -> Sequential:

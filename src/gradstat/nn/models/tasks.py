@@ -77,11 +77,11 @@ def adding_learning_curve(
     fixed held-out set of 256 sequences). Below 1/6 ≈ 0.167 the model beats guessing the mean;
     near 0 it has solved the task.
     """
-    from gradstat.nn.dense import Dense
+    from gradstat.nn.layers.dense import Dense
+    from gradstat.nn.layers.recurrent import LSTM, RNN
+    from gradstat.nn.layers.sequential import Sequential
     from gradstat.nn.losses import MSE
-    from gradstat.nn.model import Sequential
-    from gradstat.nn.optimisers import Adam
-    from gradstat.nn.recurrent import LSTM, RNN
+    from gradstat.nn.optim.optimisers import Adam
 
     if arch not in ("rnn", "lstm"):
         raise ValueError(f"arch must be 'rnn' or 'lstm', got {arch!r}")

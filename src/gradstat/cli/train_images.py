@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from gradstat.datasets.images import ImageData, load_digits_images, load_idx
-from gradstat.nn.architectures import ARCHITECTURES, build
 from gradstat.nn.io import load_checkpoint
+from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy
-from gradstat.nn.model import Sequential
-from gradstat.nn.optimisers import Adam
+from gradstat.nn.models.architectures import ARCHITECTURES, build
+from gradstat.nn.optim.optimisers import Adam
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 _CHECKPOINT = re.compile(r"epoch-(\d+)\.safetensors")
@@ -135,7 +135,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"nothing to do: the last checkpoint is epoch {start}")
     accuracy = float(np.mean(model.predict(data.x_test).argmax(axis=1) == data.y_test))
     print(f"test accuracy {accuracy:.4f}")
-    from gradstat.nn.visualise import plot_learning_curves
+    from gradstat.nn.inspection.visualise import plot_learning_curves
 
     plot_learning_curves(model.history_).savefig(directory / "learning_curves.png", dpi=100)
     return 0

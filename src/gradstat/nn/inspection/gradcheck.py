@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
 from gradstat.nn.losses import HalfSquaredError, Loss
 
 if TYPE_CHECKING:

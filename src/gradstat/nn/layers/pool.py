@@ -14,8 +14,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from gradstat.nn._windows import as_pair, channels_last, output_size, scatter_windows, windows
-from gradstat.nn.layer import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.windows import as_pair, channels_last, output_size, scatter_windows, windows
 
 IntPair = int | tuple[int, int]
 

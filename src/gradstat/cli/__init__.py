@@ -47,16 +47,16 @@ def _run_ols(args: argparse.Namespace) -> int:
 
 def _run_train(args: argparse.Namespace, rest: list[str]) -> int:
     if args.kind == "images":
-        from gradstat.nn.train_images import main as train_images
+        from gradstat.cli.train_images import main as train_images
 
         return train_images(rest)
-    from gradstat.nn.train_text import main as train_text
+    from gradstat.cli.train_text import main as train_text
 
     return train_text(rest)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from gradstat.demo import run_demo
+    from gradstat.cli.demos import run_demo
 
     run_demo(Path(args.out), parts=args.parts)
     return 0

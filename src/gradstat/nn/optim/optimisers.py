@@ -15,7 +15,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
 
 # Branch-free loops over distinct arrays, so that LLVM vectorises them.
 

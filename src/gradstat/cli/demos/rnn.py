@@ -11,11 +11,11 @@ matplotlib.use("Agg")
 import numpy as np
 
 from gradstat.datasets.text import load_text
-from gradstat.nn.charmodel import CharModel
-from gradstat.nn.dense import Dense
-from gradstat.nn.model import Sequential
-from gradstat.nn.recurrent import LSTM, RNN
-from gradstat.nn.vanishing import gradient_by_lag, plot_gradient_by_lag
+from gradstat.nn.inspection.vanishing import gradient_by_lag, plot_gradient_by_lag
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.recurrent import LSTM, RNN
+from gradstat.nn.layers.sequential import Sequential
+from gradstat.nn.models.charmodel import CharModel
 
 
 def run_demo(out_dir: pathlib.Path) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.init import INITIALISERS, Seed, initialise
-from gradstat.nn.layer import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
 
 
 class Dense(Layer):

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from gradstat._estimator import ClassifierMixin, Estimator, RegressorMixin
-from gradstat.nn.activations import ReLU, Sigmoid, Tanh
-from gradstat.nn.dense import Dense
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.activations import ReLU, Sigmoid, Tanh
+from gradstat.nn.layers.base import Layer
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
-from gradstat.nn.model import Sequential
-from gradstat.nn.optimisers import SGD, Adam, Optimiser
+from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "tanh": Tanh, "logistic": Sigmoid}
 

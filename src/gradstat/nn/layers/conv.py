@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn._windows import (
+from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
+from gradstat.nn.layers.windows import (
     Buffer,
     as_pair,
     channels_last,
@@ -24,8 +26,6 @@ from gradstat.nn._windows import (
     output_size,
     scatter_windows,
 )
-from gradstat.nn.init import INITIALISERS, Seed, initialise
-from gradstat.nn.layer import Layer, Shape
 
 IntPair = int | tuple[int, int]
 

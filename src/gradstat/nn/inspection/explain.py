@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradstat.nn.activations import ReLU, Sigmoid, Tanh
-from gradstat.nn.dense import Dense
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.activations import ReLU, Sigmoid, Tanh
+from gradstat.nn.layers.base import Layer
+from gradstat.nn.layers.dense import Dense
 from gradstat.nn.losses import HalfSquaredError, Loss
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gradstat.nn.model import Sequential
+    from gradstat.nn.layers.sequential import Sequential
 
 MAX_PARAMS = 500
 

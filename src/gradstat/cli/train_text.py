@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 
 from gradstat.datasets.text import TEXTS, load_text
-from gradstat.nn.charmodel import CharModel
-from gradstat.nn.model import TrainingDiverged
+from gradstat.nn.layers.sequential import TrainingDiverged
+from gradstat.nn.models.charmodel import CharModel
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
+from gradstat.nn.layers.recurrent import LSTM, RNN, _Recurrent
 from gradstat.nn.losses import CrossEntropy, HalfSquaredError, Loss
-from gradstat.nn.recurrent import LSTM, RNN, _Recurrent
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

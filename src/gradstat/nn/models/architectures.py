@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gradstat.nn.activations import ReLU
-from gradstat.nn.conv import Conv2D
-from gradstat.nn.dense import Dense
-from gradstat.nn.dropout import Dropout
-from gradstat.nn.init import Seed
-from gradstat.nn.model import Sequential
-from gradstat.nn.pool import MaxPool2D
-from gradstat.nn.reshape import Flatten
+from gradstat.nn.layers.activations import ReLU
+from gradstat.nn.layers.conv import Conv2D
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.dropout import Dropout
+from gradstat.nn.layers.init import Seed
+from gradstat.nn.layers.pool import MaxPool2D
+from gradstat.nn.layers.reshape import Flatten
+from gradstat.nn.layers.sequential import Sequential
 
 Shape3 = tuple[int, int, int]
 

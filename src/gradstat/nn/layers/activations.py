@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
 
 
 class Sigmoid(Layer):

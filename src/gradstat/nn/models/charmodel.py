@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gradstat.nn.dense import Dense
-from gradstat.nn.embedding import Embedding
 from gradstat.nn.io import load_checkpoint, save_checkpoint
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.embedding import Embedding
+from gradstat.nn.layers.recurrent import CELLS, Stacked, State
+from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
 from gradstat.nn.losses import CrossEntropy
-from gradstat.nn.model import Sequential, TrainingDiverged
-from gradstat.nn.optimisers import Adam, Optimiser
-from gradstat.nn.recurrent import CELLS, Stacked, State
+from gradstat.nn.optim.optimisers import Adam, Optimiser
 
 CHECKPOINT = "charmodel.safetensors"
 VOCABULARY = "vocabulary.json"

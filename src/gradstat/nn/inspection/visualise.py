@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradstat.nn.conv import Conv2D
-from gradstat.nn.model import Sequential
+from gradstat.nn.layers.conv import Conv2D
+from gradstat.nn.layers.sequential import Sequential
 
 
 def _grid(n: int) -> tuple[int, int]:

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
-from gradstat.nn.layer import Layer, Shape, layer_class
+from gradstat.nn.layers.base import Layer, Shape, layer_class
 from gradstat.nn.losses import MSE, CrossEntropy, Loss, _labels
-from gradstat.nn.optimisers import Adam, Optimiser
+from gradstat.nn.optim.optimisers import Adam, Optimiser
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gradstat.nn.explain import Explanation
+    from gradstat.nn.inspection.explain import Explanation
 
 
 _TAKES_INPUT_GRAD: dict[type, bool] = {}
@@ -210,7 +210,7 @@ class Sequential(Layer):
         self, x: np.ndarray, target: np.ndarray, loss: Loss | None = None, lr: float | None = None
     ) -> Explanation:
         """The notes' chain-rule trace of ∂E/∂w for every weight of a small network."""
-        from gradstat.nn.explain import explain
+        from gradstat.nn.inspection.explain import explain
 
         return explain(self, x, target, loss, lr=lr)
 

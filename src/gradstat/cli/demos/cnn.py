@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from gradstat.nn.architectures import lenet_small
+from gradstat.cli.train_images import load_data
+from gradstat.nn.inspection.visualise import plot_feature_maps, plot_filters, plot_learning_curves
 from gradstat.nn.losses import CrossEntropy
-from gradstat.nn.optimisers import Adam
-from gradstat.nn.train_images import load_data
-from gradstat.nn.visualise import plot_feature_maps, plot_filters, plot_learning_curves
+from gradstat.nn.models.architectures import lenet_small
+from gradstat.nn.optim.optimisers import Adam
 
 
 def run_demo(out_dir: Path, epochs: int = 12) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.layer import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape
 
 
 class Embedding(Layer):

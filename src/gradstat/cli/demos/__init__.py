@@ -9,11 +9,11 @@ from pathlib import Path
 import matplotlib
 
 PARTS = {
-    "linear": "gradstat.linear.demo",
-    "regularisation": "gradstat.regularisation.demo",
-    "nn": "gradstat.nn.demo",
-    "cnn": "gradstat.nn.cnn_demo",
-    "rnn": "gradstat.nn.rnn_demo",
+    "linear": "gradstat.cli.demos.linear",
+    "regularisation": "gradstat.cli.demos.regularisation",
+    "nn": "gradstat.cli.demos.nn",
+    "cnn": "gradstat.cli.demos.cnn",
+    "rnn": "gradstat.cli.demos.rnn",
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import blas
 
-from gradstat.nn.layer import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.layer import Layer
+from gradstat.nn.layers.base import Layer
 
 
 class Dropout(Layer):

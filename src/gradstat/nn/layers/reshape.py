@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstat.nn.layer import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape
 
 
 class Flatten(Layer):

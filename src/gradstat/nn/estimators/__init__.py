@@ -1,0 +1,1 @@
+"""scikit-learn-style estimators built on the layers: perceptrons and MLPs."""

@@ -1,0 +1,1 @@
+"""Optimisers: the update rules that turn gradients into new weights."""
