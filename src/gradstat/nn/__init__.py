@@ -14,13 +14,14 @@ from gradstat.nn.layers.dropout import Dropout
 from gradstat.nn.layers.embedding import Embedding
 from gradstat.nn.layers.init import he_normal, he_uniform, xavier_normal, xavier_uniform
 from gradstat.nn.layers.pool import AvgPool2D, MaxPool1D, MaxPool2D
-from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
+from gradstat.nn.layers.recurrent import GRU, LSTM, RNN, Stacked
 from gradstat.nn.layers.reshape import Flatten
 from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
 from gradstat.nn.losses import MSE, CrossEntropy, HalfSquaredError, Loss
 from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
 
 __all__ = [
+    "GRU",
     "LSTM",
     "MSE",
     "RNN",

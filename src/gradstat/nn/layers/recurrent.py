@@ -1,13 +1,15 @@
-"""Recurrent layers: the tanh RNN and the LSTM, trained by backpropagation through time.
+"""Recurrent layers: the tanh RNN, the LSTM and the GRU, trained by backpropagation through time.
 
 Both read (batch, time, features) and return every hidden state (batch, time, hidden), so a
 ``Dense`` applied to the last axis gives the per-step outputs ŷ_t = softmax(W_Y h_t).
 Parameters are named and shaped as PyTorch's ``nn.RNN`` / ``nn.LSTM`` (``batch_first=True``):
-``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), ``bias_ih``, ``bias_hh``; LSTM gates i, f, g, o.
+``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), ``bias_ih``, ``bias_hh``; LSTM gates i, f, g, o,
+GRU gates r, z, n.
 
 Internally the work runs time-major; everything that does not depend on h_{t-1} (input
-projections, gate derivatives, ∂W) is done for all steps at once, leaving one GEMM and a few
-element-wise calls per step.
+projections, ∂W, ∂x) is done for all steps at once by large products on every core, leaving
+per step one small product with W_H (on one BLAS thread, see ``gradstat.nn.threads``) and
+one compiled element-wise kernel (``recurrent_kernels``).
 """
 
 from __future__ import annotations
@@ -16,17 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.linalg import blas
 
+from gradstat.nn.layers import recurrent_kernels as kernels
 from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.threads import small_products
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]
-
-
-def _gemm_into(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """c += a @ b in place, one BLAS call (all three C-contiguous)."""
-    gemm = blas.get_blas_funcs("gemm", (c,))
-    gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)  # (a b)' = b' a', Fortran view of c
 
 
 class _Recurrent(Layer):
@@ -121,7 +118,7 @@ class _Recurrent(Layer):
         return x
 
     def _check_state_part(self, s: Any, batch: int, what: str) -> np.ndarray:
-        s = np.asarray(s, dtype=self.dtype)
+        s = np.ascontiguousarray(s, dtype=self.dtype)
         if s.shape != (batch, self.hidden_size):
             raise ValueError(
                 f"{type(self).__name__} {what} must have shape (batch, hidden) = "
@@ -142,18 +139,35 @@ class _Recurrent(Layer):
         return a.reshape(xt.shape[0], xt.shape[1], -1)
 
     def _finish_backward(
-        self, da: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, input_grad: bool
+        self, delta_x: np.ndarray, delta_h: np.ndarray, h0: np.ndarray, input_grad: bool
     ) -> np.ndarray:
-        """Everything after the recursion, for all steps at once; returns ∂E/∂x (B, T, in)."""
-        d2 = da.reshape(-1, da.shape[-1])
-        self.grads["weight_ih"] = d2.T @ self._xt.reshape(-1, self.input_size)  # Σ_t δ_t x_t'
-        self.grads["weight_hh"] = d2.T @ h_prev.reshape(-1, self.hidden_size)  # Σ_t δ_t h_{t-1}'
-        self.grads["bias_ih"] = d2.sum(axis=0)
-        self.grads["bias_hh"] = self.grads["bias_ih"].copy()
+        """Everything after the recursion, as large products over all steps; returns ∂E/∂x.
+
+        ``delta_x`` (T, B, G·H) is ∂E/∂(W_X x_t + b_ih), ``delta_h`` ∂E/∂(W_H h_{t-1} + b_hh)
+        (the same array except in the GRU).
+        """
+        steps, batch, width = delta_x.shape
+        dx2, dh2 = delta_x.reshape(-1, width), delta_h.reshape(-1, width)
+        hs2 = self._hs.reshape(-1, self.hidden_size)
+        np.matmul(dx2.T, self._xt.reshape(-1, self.input_size), out=self._grad("weight_ih"))  # Σ δ_t x_t'
+        w_hh = np.matmul(dh2[batch:].T, hs2[: (steps - 1) * batch], out=self._grad("weight_hh"))
+        w_hh += dh2[:batch].T @ h0  # ∂E/∂W_H = Σ_t δ_t h_{t-1}'
+        np.sum(dx2, axis=0, out=self._grad("bias_ih"))
+        if delta_h is delta_x:
+            np.copyto(self._grad("bias_hh"), self.grads["bias_ih"])
+        else:
+            np.sum(dh2, axis=0, out=self._grad("bias_hh"))
         if not input_grad:
             return np.empty(0, dtype=self.dtype)
-        dx = (d2 @ w_ih).reshape(da.shape[0], da.shape[1], self.input_size)
+        dx = (dx2 @ self.params["weight_ih"]).reshape(steps, batch, self.input_size)  # ∂E/∂x_t = W_X' δ_t
         return dx.transpose(1, 0, 2)
+
+    def _grad(self, name: str) -> np.ndarray:
+        """The gradient array of a parameter, allocated once and overwritten by each backward."""
+        param, grad = self.params[name], self.grads.get(name)
+        if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
+            grad = self.grads[name] = np.empty_like(param)
+        return grad
 
     def _check_grad_output(self, grad_output: np.ndarray) -> np.ndarray:
         if not hasattr(self, "_hs"):
@@ -165,7 +179,7 @@ class _Recurrent(Layer):
                 f"{type(self).__name__}.backward expects grad_output of shape "
                 f"{(b, t, self.hidden_size)}, got {g.shape}"
             )
-        return np.ascontiguousarray(g.transpose(1, 0, 2), dtype=self.dtype)
+        return np.array(g.transpose(1, 0, 2), dtype=self.dtype, order="C")  # a copy: updated in place
 
 
 class RNN(_Recurrent):
@@ -186,13 +200,15 @@ class RNN(_Recurrent):
             else self._check_state_part(state, batch, "state h_0")
         )
         w_ih, w_hh, bias = self._weights()
-        hs = self._project(x, w_ih, bias)  # holds a_t, then h_t in place
+        hs = self._project(x, w_ih, bias)  # holds W_X x_t + b, then h_t in place
         w_hh_t = np.ascontiguousarray(w_hh.T)
+        hh = np.empty_like(h0)
         h = h0
-        for t in range(steps):
-            _gemm_into(hs[t], h, w_hh_t)  # a_t = W_X x_t + b + W_H h_{t-1}
-            np.tanh(hs[t], out=hs[t])  # h_t = tanh(a_t)
-            h = hs[t]
+        with small_products():
+            for t in range(steps):
+                np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}
+                kernels.rnn_forward_step(hs[t], hh, hs[t])  # h_t = tanh(W_X x_t + b + W_H h_{t-1})
+                h = hs[t]
         self._h0, self._hs = h0, hs
         self.state = hs[-1].copy()
         return hs.transpose(1, 0, 2)
@@ -201,26 +217,21 @@ class RNN(_Recurrent):
         self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT: δ_t = (1 - h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}); ∂W_H = Σ_t δ_t h_{t-1}'."""
-        dh = self._check_grad_output(grad_output)  # accumulates ∂E/∂h_t in place
-        hs, h0 = self._hs, self._h0
+        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        hs = self._hs
         steps, batch = hs.shape[:2]
         if grad_state is not None:
             dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
-        w_ih, w_hh, _ = self._weights()
-        w_hh = np.ascontiguousarray(w_hh)
-        da = 1.0 - hs * hs  # tanh' for all steps at once, then δ_t in place
-        for t in range(steps - 1, 0, -1):
-            np.multiply(da[t], dh[t], out=da[t])  # δ_t = (1 - h_t²) ⊙ ∂E/∂h_t
-            _gemm_into(dh[t - 1], da[t], w_hh)  # ∂E/∂h_{t-1} += W_H' δ_t
-        np.multiply(da[0], dh[0], out=da[0])
+        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        delta = np.empty_like(hs)
+        rec = np.zeros_like(dh[0])  # W_H' δ_{t+1}, nothing beyond the last step
+        with small_products():
+            for t in range(steps - 1, -1, -1):
+                kernels.rnn_backward_step(hs[t], dh[t], rec, delta[t])  # δ_t = (1 - h_t²) ⊙ ∂E/∂h_t
+                np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
-        self.grad_state = da[0] @ w_hh  # ∂E/∂h_0
-        h_prev = np.concatenate([h0[None], hs[:-1]])
-        return self._finish_backward(da, h_prev, w_ih, input_grad)
-
-
-# internal gate order o, i, f, g: the sigmoids are one block, the c-driven derivatives another
-_PERM = np.array([3, 0, 1, 2])  # PyTorch's (i, f, g, o) blocks in internal order
+        self.grad_state = rec  # ∂E/∂h_0 = W_H' δ_1
+        return self._finish_backward(delta, delta, self._h0, input_grad)
 
 
 class LSTM(_Recurrent):
@@ -250,14 +261,6 @@ class LSTM(_Recurrent):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "forget_bias": self.forget_bias}
 
-    def _internal(self, w: np.ndarray) -> np.ndarray:
-        h = self.hidden_size
-        return w.reshape(4, h, *w.shape[1:])[_PERM].reshape(w.shape)
-
-    def _external(self, w: np.ndarray) -> np.ndarray:
-        h = self.hidden_size
-        return w.reshape(4, h, *w.shape[1:])[np.argsort(_PERM)].reshape(w.shape)
-
     def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
@@ -271,31 +274,19 @@ class LSTM(_Recurrent):
             h0 = self._check_state_part(state[0], batch, "state h_0")
             c0 = self._check_state_part(state[1], batch, "state c_0")
         w_ih, w_hh, bias = self._weights()
-        # σ(a) = (1 + tanh(a/2)) / 2: halve the sigmoid rows so one tanh serves all four gates
-        scale = np.ones(4 * hid, self.dtype)
-        scale[: 3 * hid] = 0.5
-        w_ih_s = self._internal(w_ih) * scale[:, None]
-        w_hh_s = np.ascontiguousarray((self._internal(w_hh) * scale[:, None]).T)
-        gates = self._project(x, w_ih_s, self._internal(bias) * scale)  # (T, B, 4H)
+        gates = self._project(x, w_ih, bias)  # W_X x_t + b, then the gates (i, f, g, o) in place
+        w_hh_t = np.ascontiguousarray(w_hh.T)
         cs = np.empty((steps, batch, hid), self.dtype)
         tcs = np.empty_like(cs)
         hs = np.empty_like(cs)
-        ig = np.empty((batch, hid), self.dtype)
+        hh = np.empty((batch, 4 * hid), self.dtype)
         h, c = h0, c0
-        for t in range(steps):
-            z = gates[t]
-            _gemm_into(z, h, w_hh_s)  # all four pre-activations, one GEMM
-            np.tanh(z, out=z)
-            s = z[:, : 3 * hid]
-            s *= 0.5
-            s += 0.5  # o, i, f = σ(·)
-            o, i, f, g = z[:, :hid], z[:, hid : 2 * hid], z[:, 2 * hid : 3 * hid], z[:, 3 * hid :]
-            np.multiply(f, c, out=cs[t])
-            np.multiply(i, g, out=ig)
-            cs[t] += ig  # c_t = f ⊙ c_{t-1} + i ⊙ g
-            np.tanh(cs[t], out=tcs[t])
-            np.multiply(o, tcs[t], out=hs[t])  # h_t = o ⊙ tanh(c_t)
-            h, c = hs[t], cs[t]
+        with small_products():
+            for t in range(steps):
+                np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all four gates in one product
+                # i, f, o = σ(a), g = tanh(a); c_t = f ⊙ c_{t-1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
+                kernels.lstm_forward_step(gates[t], hh, c, cs[t], tcs[t], hs[t])
+                h, c = hs[t], cs[t]
         self._h0, self._c0, self._hs, self._cs, self._tcs, self._gates = h0, c0, hs, cs, tcs, gates
         self.state = (hs[-1].copy(), cs[-1].copy())
         return hs.transpose(1, 0, 2)
@@ -304,62 +295,103 @@ class LSTM(_Recurrent):
         self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT through the cell: ∂c_t = ∂h_t ⊙ o ⊙ (1 - tanh²c_t) + f_{t+1} ⊙ ∂c_{t+1}."""
-        dh = self._check_grad_output(grad_output)  # accumulates ∂E/∂h_t in place
-        hid = self.hidden_size
-        gates, cs, tcs, hs = self._gates, self._cs, self._tcs, self._hs
-        steps, batch = hs.shape[:2]
-        dc_next = np.zeros((batch, hid), self.dtype)
+        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        gates, cs, tcs = self._gates, self._cs, self._tcs
+        steps, batch = cs.shape[:2]
+        dc = np.zeros_like(dh[0])  # f_{t+1} ⊙ ∂E/∂c_{t+1}, nothing beyond the last step
         if grad_state is not None:
             if not isinstance(grad_state, tuple | list) or len(grad_state) != 2:
                 raise ValueError("LSTM grad_state must be a pair (∂E/∂h_T, ∂E/∂c_T)")
             dh[-1] += self._check_state_part(grad_state[0], batch, "grad_state h")
-            dc_next += self._check_state_part(grad_state[1], batch, "grad_state c")
-        o, i = gates[..., :hid], gates[..., hid : 2 * hid]
-        f, g = gates[..., 2 * hid : 3 * hid], gates[..., 3 * hid :]
-        c_prev = np.concatenate([self._c0[None], cs[:-1]])
-        # factors that do not depend on the recursion, for all steps at once
-        k = o * (1.0 - tcs * tcs)  # ∂c_t/∂h_t through h = o tanh(c)
-        q = tcs * o * (1.0 - o)  # ∂a_o = ∂h ⊙ tanh(c) ⊙ σ'
-        m = np.empty((steps, batch, 3, hid), self.dtype)
-        np.multiply(g, i * (1.0 - i), out=m[:, :, 0])  # ∂a_i = ∂c ⊙ g ⊙ σ'(a_i)
-        np.multiply(c_prev, f * (1.0 - f), out=m[:, :, 1])  # ∂a_f = ∂c ⊙ c_{t-1} ⊙ σ'(a_f)
-        np.multiply(i, 1.0 - g * g, out=m[:, :, 2])  # ∂a_g = ∂c ⊙ i ⊙ tanh'(a_g)
-        _, w_hh, _ = self._weights()
-        w_hh_int = np.ascontiguousarray(self._internal(w_hh))
-        da = np.empty((steps, batch, 4, hid), self.dtype)
-        dc = np.empty((batch, hid), self.dtype)
-        tmp = np.empty_like(dc)
-        for t in range(steps - 1, -1, -1):
-            np.multiply(dh[t], k[t], out=dc)
-            if t < steps - 1:
-                np.multiply(dc_next, f[t + 1], out=tmp)
-                dc += tmp  # ∂c_t = ∂h_t ⊙ o ⊙ tanh'(c_t) + f_{t+1} ⊙ ∂c_{t+1}
-            else:
-                dc += dc_next
-            np.multiply(dh[t], q[t], out=da[t, :, 0])
-            np.multiply(dc[:, None, :], m[t], out=da[t, :, 1:])
-            if t > 0:
-                _gemm_into(dh[t - 1], da[t].reshape(batch, 4 * hid), w_hh_int)  # += W_H' δ_t
-            dc, dc_next = dc_next, dc
-        da2 = da.reshape(steps, batch, 4 * hid)
+            dc += self._check_state_part(grad_state[1], batch, "grad_state c")
+        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        delta = np.empty_like(gates)
+        rec = np.zeros_like(dc)  # W_H' δ_{t+1}
+        with small_products():
+            for t in range(steps - 1, -1, -1):
+                c_prev = cs[t - 1] if t > 0 else self._c0
+                # δ_t = ∂E/∂(a_i, a_f, a_g, a_o); dc becomes f_t ⊙ ∂E/∂c_t
+                kernels.lstm_backward_step(gates[t], c_prev, tcs[t], dh[t], rec, dc, delta[t])
+                np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
-        self.grad_state = (da2[0] @ w_hh_int, dc_next * f[0])  # (∂E/∂h_0, ∂E/∂c_0)
-        h_prev = np.concatenate([self._h0[None], hs[:-1]])
-        w_ih = self._internal(self.params["weight_ih"])
-        dx = self._finish_backward(da2, h_prev, w_ih, input_grad)
-        for name in self.grads:
-            self.grads[name] = self._external(self.grads[name])
-        return dx
+        self.grad_state = (rec, dc)  # (∂E/∂h_0, ∂E/∂c_0)
+        return self._finish_backward(delta, delta, self._h0, input_grad)
 
 
-CELLS: dict[str, type[_Recurrent]] = {"rnn": RNN, "lstm": LSTM}
+class GRU(_Recurrent):
+    """GRU, PyTorch's form: r, z = σ(·), n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn)),
+    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}.
+
+    The r and z pre-activations are W_X x_t + W_H h_{t-1} + b_ih + b_hh like the LSTM's gates;
+    the reset gate scales only the recurrent part of n. ``state`` is h_0 (batch, hidden).
+    """
+
+    gates = 3
+
+    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+        x = self._check_input(x)
+        batch, steps = x.shape[:2]
+        hid = self.hidden_size
+        h0 = (
+            np.zeros((batch, hid), self.dtype)
+            if state is None
+            else self._check_state_part(state, batch, "state h_0")
+        )
+        p = self.params
+        bias = p["bias_ih"].astype(self.dtype)  # b_ih, plus b_hh for r and z
+        bias[: 2 * hid] += p["bias_hh"][: 2 * hid]
+        gates = self._project(x, p["weight_ih"], bias)  # W_X x_t + b, then (r, z, n) in place
+        w_hh_t = np.ascontiguousarray(p["weight_hh"].T, dtype=self.dtype)
+        b_hn = np.ascontiguousarray(p["bias_hh"][2 * hid :], dtype=self.dtype)
+        hs = np.empty((steps, batch, hid), self.dtype)
+        hns = np.empty_like(hs)
+        hh = np.empty((batch, 3 * hid), self.dtype)
+        h = h0
+        with small_products():
+            for t in range(steps):
+                np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all three gates in one product
+                # r, z = σ(a); n = tanh(a_n + r ⊙ (W_hn h + b_hn)); h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+                kernels.gru_forward_step(gates[t], hh, b_hn, h, hns[t], hs[t])
+                h = hs[t]
+        self._h0, self._hs, self._hns, self._gates = h0, hs, hns, gates
+        self.state = hs[-1].copy()
+        return hs.transpose(1, 0, 2)
+
+    def backward(
+        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+    ) -> np.ndarray:
+        """BPTT: ∂h_{t-1} = z ⊙ ∂h_t + W_H' δ^h_t, δ^h = (∂a_r, ∂a_z, r ⊙ ∂a_n)."""
+        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        hs, gates = self._hs, self._gates
+        steps, batch = hs.shape[:2]
+        if grad_state is not None:
+            dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
+        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        delta_x = np.empty_like(gates)  # ∂E/∂(W_X x_t + b_ih)
+        delta_h = np.empty_like(gates)  # ∂E/∂(W_H h_{t-1} + b_hh)
+        rec = np.zeros_like(dh[0])  # W_H' δ^h_{t+1}
+        direct = np.zeros_like(rec)  # z_{t+1} ⊙ ∂E/∂h_{t+1}
+        with small_products():
+            for t in range(steps - 1, -1, -1):
+                h_prev = hs[t - 1] if t > 0 else self._h0
+                kernels.gru_backward_step(
+                    gates[t], self._hns[t], h_prev, dh[t], rec, direct, delta_x[t], delta_h[t]
+                )
+                np.matmul(delta_h[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ^h_t
+        self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
+        self.grad_state = rec + direct  # ∂E/∂h_0
+        return self._finish_backward(delta_x, delta_h, self._h0, input_grad)
+
+
+CELLS: dict[str, type[_Recurrent]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class Stacked(Layer):
-    """``num_layers`` RNN or LSTM layers, each reading the hidden states of the one below.
+    """``num_layers`` RNN, LSTM or GRU layers, each reading the hidden states of the one below.
 
     Parameters carry PyTorch's suffixes (``weight_ih_l0``, ``weight_hh_l1``, …), so the
-    ``state_dict`` of ``nn.RNN`` / ``nn.LSTM(num_layers=L, batch_first=True)`` loads directly.
+    ``state_dict`` of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU(num_layers=L, batch_first=True)`` loads
+    directly.
     ``state`` follows PyTorch too: h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
     """
 
