@@ -139,16 +139,16 @@ class _Recurrent(Layer):
         return a.reshape(xt.shape[0], xt.shape[1], -1)
 
     def _finish_backward(
-        self, delta_x: np.ndarray, delta_h: np.ndarray, h0: np.ndarray, input_grad: bool
+        self, delta_x: np.ndarray, delta_h: np.ndarray, hs: np.ndarray, h0: np.ndarray, input_grad: bool
     ) -> np.ndarray:
         """Everything after the recursion, as large products over all steps; returns ∂E/∂x.
 
         ``delta_x`` (T, B, G·H) is ∂E/∂(W_X x_t + b_ih), ``delta_h`` ∂E/∂(W_H h_{t-1} + b_hh)
-        (the same array except in the GRU).
+        (the same array except in the GRU); ``hs`` (T, B, H) holds h_1 … h_T.
         """
         steps, batch, width = delta_x.shape
         dx2, dh2 = delta_x.reshape(-1, width), delta_h.reshape(-1, width)
-        hs2 = self._hs.reshape(-1, self.hidden_size)
+        hs2 = hs.reshape(-1, self.hidden_size)
         np.matmul(dx2.T, self._xt.reshape(-1, self.input_size), out=self._grad("weight_ih"))  # Σ δ_t x_t'
         w_hh = np.matmul(dh2[batch:].T, hs2[: (steps - 1) * batch], out=self._grad("weight_hh"))
         w_hh += dh2[:batch].T @ h0  # ∂E/∂W_H = Σ_t δ_t h_{t-1}'
@@ -207,7 +207,8 @@ class RNN(_Recurrent):
         with small_products():
             for t in range(steps):
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}
-                kernels.rnn_forward_step(hs[t], hh, hs[t])  # h_t = tanh(W_X x_t + b + W_H h_{t-1})
+                np.add(hs[t], hh, out=hs[t])
+                np.tanh(hs[t], out=hs[t])  # h_t = tanh(W_X x_t + b + W_H h_{t-1})
                 h = hs[t]
         self._h0, self._hs = h0, hs
         self.state = hs[-1].copy()
@@ -231,7 +232,7 @@ class RNN(_Recurrent):
                 np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = rec  # ∂E/∂h_0 = W_H' δ_1
-        return self._finish_backward(delta, delta, self._h0, input_grad)
+        return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
 
 class LSTM(_Recurrent):
@@ -274,8 +275,11 @@ class LSTM(_Recurrent):
             h0 = self._check_state_part(state[0], batch, "state h_0")
             c0 = self._check_state_part(state[1], batch, "state c_0")
         w_ih, w_hh, bias = self._weights()
-        gates = self._project(x, w_ih, bias)  # W_X x_t + b, then the gates (i, f, g, o) in place
-        w_hh_t = np.ascontiguousarray(w_hh.T)
+        # σ(a) = (1 + tanh(a/2)) / 2: halve the sigmoid rows so that one tanh serves all gates
+        half = np.full(4 * hid, 0.5, self.dtype)
+        half[2 * hid : 3 * hid] = 1.0
+        gates = self._project(x, w_ih * half[:, None], bias * half)  # then (i, f, g, o) in place
+        w_hh_t = np.ascontiguousarray((w_hh * half[:, None]).T)
         cs = np.empty((steps, batch, hid), self.dtype)
         tcs = np.empty_like(cs)
         hs = np.empty_like(cs)
@@ -283,9 +287,12 @@ class LSTM(_Recurrent):
         h, c = h0, c0
         with small_products():
             for t in range(steps):
+                z = gates[t]
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all four gates in one product
+                np.add(z, hh, out=z)
+                np.tanh(z, out=z)
                 # i, f, o = σ(a), g = tanh(a); c_t = f ⊙ c_{t-1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
-                kernels.lstm_forward_step(gates[t], hh, c, cs[t], tcs[t], hs[t])
+                kernels.lstm_forward_step(z, c, cs[t], tcs[t], hs[t])
                 h, c = hs[t], cs[t]
         self._h0, self._c0, self._hs, self._cs, self._tcs, self._gates = h0, c0, hs, cs, tcs, gates
         self.state = (hs[-1].copy(), cs[-1].copy())
@@ -315,7 +322,7 @@ class LSTM(_Recurrent):
                 np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = (rec, dc)  # (∂E/∂h_0, ∂E/∂c_0)
-        return self._finish_backward(delta, delta, self._h0, input_grad)
+        return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
 
 class GRU(_Recurrent):
@@ -338,10 +345,13 @@ class GRU(_Recurrent):
             else self._check_state_part(state, batch, "state h_0")
         )
         p = self.params
+        # σ(a) = (1 + tanh(a/2)) / 2: the r and z rows are halved, so that one tanh serves both
+        half = np.full(3 * hid, 0.5, self.dtype)
+        half[2 * hid :] = 1.0
         bias = p["bias_ih"].astype(self.dtype)  # b_ih, plus b_hh for r and z
         bias[: 2 * hid] += p["bias_hh"][: 2 * hid]
-        gates = self._project(x, p["weight_ih"], bias)  # W_X x_t + b, then (r, z, n) in place
-        w_hh_t = np.ascontiguousarray(p["weight_hh"].T, dtype=self.dtype)
+        gates = self._project(x, p["weight_ih"] * half[:, None], bias * half)  # then (r, z, n)
+        w_hh_t = np.ascontiguousarray((p["weight_hh"] * half[:, None]).T, dtype=self.dtype)
         b_hn = np.ascontiguousarray(p["bias_hh"][2 * hid :], dtype=self.dtype)
         hs = np.empty((steps, batch, hid), self.dtype)
         hns = np.empty_like(hs)
@@ -349,7 +359,10 @@ class GRU(_Recurrent):
         h = h0
         with small_products():
             for t in range(steps):
+                rz = gates[t, :, : 2 * hid]
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all three gates in one product
+                np.add(rz, hh[:, : 2 * hid], out=rz)
+                np.tanh(rz, out=rz)
                 # r, z = σ(a); n = tanh(a_n + r ⊙ (W_hn h + b_hn)); h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
                 kernels.gru_forward_step(gates[t], hh, b_hn, h, hns[t], hs[t])
                 h = hs[t]
@@ -380,7 +393,7 @@ class GRU(_Recurrent):
                 np.matmul(delta_h[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ^h_t
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = rec + direct  # ∂E/∂h_0
-        return self._finish_backward(delta_x, delta_h, self._h0, input_grad)
+        return self._finish_backward(delta_x, delta_h, self._hs, self._h0, input_grad)
 
 
 CELLS: dict[str, type[_Recurrent]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
