@@ -46,6 +46,11 @@ def qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def layer_classes() -> dict[str, type[Layer]]:
+    """Every registered layer class, by qualified name."""
+    return dict(_REGISTRY)
+
+
 def layer_class(name: str) -> type[Layer]:
     """The layer class registered under ``name`` (``module.Class``; every subclass registers).
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gradstat.nn.io import load_checkpoint, save_checkpoint
+from gradstat.nn.io import resume_checkpoint, save_checkpoint
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.embedding import Embedding
@@ -223,7 +223,7 @@ class CharModel:
             if key in ("arch", "hidden_size", "num_layers", "embedding_dim") and getattr(self, key) != value:
                 raise ValueError(f"checkpoint has {key}={value!r}, this model {getattr(self, key)!r}")
         self.vocabulary_ = Vocabulary(meta["chars"])
-        ck = load_checkpoint(directory / CHECKPOINT)
+        ck, _ = resume_checkpoint(directory / CHECKPOINT)  # a corrupt last save falls back to .prev
         assert isinstance(ck.model, Sequential) and ck.optimiser is not None and ck.rng is not None
         self.network_, self.optimiser_, self.rng_, self.epoch_ = ck.model, ck.optimiser, ck.rng, ck.epoch
         hist = ck.history
