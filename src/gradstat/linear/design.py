@@ -188,7 +188,8 @@ def _integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _is_nullable_integer(series: pd.Series) -> bool:
-    return isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(series.dtype)
+    dtype = series.dtype
+    return isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype)
 
 
 def _missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
@@ -238,7 +239,8 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     factors = explicit_factors(formula)
     _check_values(frame, columns, response, factors)
     n_before = len(frame)
-    frame = _integers_as_float(_missing_rows(frame, columns, missing), [c for c in columns if c not in factors])
+    numeric = [c for c in columns if c not in factors]
+    frame = _integers_as_float(_missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     try:

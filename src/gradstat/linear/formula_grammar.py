@@ -109,7 +109,9 @@ class _Checker:
         try:
             tree = ast.parse(self.expr.strip(), mode="eval")
         except SyntaxError as exc:
-            raise UnsafeFormulaError(f"formula {self.formula!r}: cannot parse {self.expr!r}: {exc.msg}") from exc
+            raise UnsafeFormulaError(
+                f"formula {self.formula!r}: cannot parse {self.expr!r}: {exc.msg}"
+            ) from exc
         self.value(tree.body)
 
     def value(self, node: ast.AST) -> None:
@@ -190,7 +192,7 @@ class _Checker:
         """Numbers, strings, booleans, None, and lists/tuples of them."""
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | type(None)):
             return
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, _UNARY) and isinstance(node.operand, ast.Constant):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
             self.literal(node.operand)
             return
         if isinstance(node, ast.List | ast.Tuple):
