@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import feature_names
+from gradstat._validation import check_flag, feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
 from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.lstsq import least_squares
@@ -45,7 +45,7 @@ def ols(
     (see :mod:`gradstat.linear.formula_grammar`); ``safe=False`` lets formulaic evaluate any
     Python in it, for trusted formulas only.
     """
-    if safe:
+    if check_flag(safe, "safe"):
         check_formula_grammar(formula)
     if is_dask_collection(data):
         from gradstat.linear.distributed import ols_dask
@@ -85,6 +85,7 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
+        check_flag(self.fit_intercept, "fit_intercept")
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y)
         Xa, ya = self._validate_fit(X, y, min_samples=2)
