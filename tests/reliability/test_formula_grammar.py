@@ -29,7 +29,7 @@ HOSTILE = [
     ("y ~ C(g, levels=open({path!r}, 'w'))", "the argument \"open("),
     ("y ~ C(g, Treatment(open({path!r}, 'w')))", "the argument \"open("),
     ("y ~ I([open({path!r}, 'w') for _ in x])", "the call to 'open'"),
-    ("y ~ I((lambda: open({path!r}, 'w'))())", "the call to 'lambda: open("),
+    ("y ~ I((lambda: open({path!r}, 'w'))())", 'the call to "lambda: open('),
     ("y ~ I(x.__class__.__init__.__globals__)", "attribute access"),
     ("y ~ I(x[open({path!r}, 'w')])", "the subscript"),
     ("y ~ poly(x, 2, raw=open({path!r}, 'w'))", "the argument \"open("),
