@@ -115,7 +115,7 @@ def _check_columns_exist(formula: Formula, frame: pd.DataFrame, text: str) -> li
     if missing:
         hints = []
         for name in missing:
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             hints.append(f"{name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
         raise ValueError(
             f"formula {text!r} names column(s) not in the data: {', '.join(hints)}; "
