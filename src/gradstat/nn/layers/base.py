@@ -14,7 +14,8 @@ The contract
     Dicts of arrays under PyTorch's names (``weight``, ``bias``, ``weight_ih_l0`` …).
     ``grads`` has the keys and shapes of ``params``; ``buffers`` holds non-trainable state
     saved with the model (BatchNorm's ``running_mean``). Containers build all three from
-    their children (``"{index}.{name}"``), holding no arrays of their own.
+    their children (``"{index}.{name}"``), holding no arrays of their own; ``Stacked``
+    names layer k's parameters ``weight_ih_l{k}`` …, as ``torch.nn.LSTM(num_layers=…)``.
 Gradient arrays
     Allocated once per parameter and overwritten in place on every backward pass
     (``grad_buffer``); an optimiser or a user may keep references to them. They are
