@@ -149,14 +149,15 @@ class Layer:
         """Copy arrays (NumPy or torch tensors) into the parameters and buffers of the same keys.
 
         ``strict`` (the default) requires exactly this layer's keys; otherwise the keys
-        present in both are copied. Shapes must always match. Returns the layer.
+        present in both are copied. Shapes must always match (ValueError naming the key).
+        Returns the layer.
         """
         current = self.state_dict()
         if strict:
             missing = [k for k in current if k not in state_dict]
             unexpected = [k for k in state_dict if k not in current]
             if missing or unexpected:
-                raise KeyError(
+                raise ValueError(
                     f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                     f"unexpected keys {unexpected}"
                 )
