@@ -43,15 +43,15 @@ def torch_gru(batch, steps, inp, hid, seed, layers=1):
 def test_gru_equals_pytorch(batch, steps, inp, hid, seed):
     net, x, h0, out, final, upstream, final_weight = torch_gru(batch, steps, inp, hid, seed)
     layer = GRU(inp, hid, dtype="float64").load_state_dict(net.state_dict())
-    ours = layer.forward(np_(x), np_(h0[0]))
+    ours = layer.forward(np_(x), state=np_(h0[0]))
     assert ours.shape == (batch, steps, hid)
     assert rel_err(ours, np_(out)) < 1e-12
     assert rel_err(layer.state, np_(final[0])) < 1e-12
-    dx = layer.backward(np_(upstream), np_(final_weight[0]))
+    dx = layer.backward(np_(upstream), grad_state=np_(final_weight[0]))
     assert rel_err(dx, np_(x.grad)) < 1e-10
-    assert set(layer.grads) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+    assert set(layer.grads) == {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"}
     for name, grad in layer.grads.items():
-        assert rel_err(grad, np_(getattr(net, f"{name}_l0").grad)) < 1e-10, name
+        assert rel_err(grad, np_(getattr(net, name).grad)) < 1e-10, name
     assert rel_err(layer.grad_state, np_(h0.grad[0])) < 1e-10
 
 
@@ -59,8 +59,8 @@ def test_stacked_gru_equals_pytorch_num_layers():
     net, x, h0, out, _, upstream, final_weight = torch_gru(3, 6, 4, 5, seed=2, layers=3)
     stack = Stacked("gru", 4, 5, num_layers=3, dtype="float64").load_state_dict(net.state_dict())
     assert set(stack.params) == set(net.state_dict())
-    assert rel_err(stack.forward(np_(x), np_(h0)), np_(out)) < 1e-12
-    assert rel_err(stack.backward(np_(upstream), np_(final_weight)), np_(x.grad)) < 1e-10
+    assert rel_err(stack.forward(np_(x), state=np_(h0)), np_(out)) < 1e-12
+    assert rel_err(stack.backward(np_(upstream), grad_state=np_(final_weight)), np_(x.grad)) < 1e-10
     for name, grad in stack.grads.items():
         assert rel_err(grad, np_(getattr(net, name).grad)) < 1e-10, name
     assert rel_err(stack.grad_state, np_(h0.grad)) < 1e-10
@@ -81,8 +81,8 @@ def test_gru_char_model_loss_and_gradients_equal_pytorch():
     crit = CrossEntropy()
     assert crit(model.forward(np_(x)), y.numpy()) == pytest.approx(loss.item(), rel=1e-12)
     model.backward(crit.backward())
-    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        assert rel_err(model.grads[f"0.{name}"], np_(getattr(gru, f"{name}_l0").grad)) < 1e-10, name
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        assert rel_err(model.grads[f"0.{name}"], np_(getattr(gru, name).grad)) < 1e-10, name
 
 
 def test_gru_float32_pytorch_shapes_and_outputs():
@@ -91,7 +91,7 @@ def test_gru_float32_pytorch_shapes_and_outputs():
     layer = GRU(7, 3).load_state_dict(net.state_dict())
     for name, p in layer.params.items():
         assert p.dtype == np.float32
-        assert p.shape == tuple(getattr(net, f"{name}_l0").shape)
+        assert p.shape == tuple(getattr(net, name).shape)
     x = torch.randn(2, 4, 7)
     out = layer.forward(x.numpy())
     assert out.dtype == np.float32
@@ -103,7 +103,7 @@ def test_gru_float32_pytorch_shapes_and_outputs():
 def test_gru_bad_state_is_a_clear_error():
     layer = GRU(3, 4)
     with pytest.raises(ValueError, match=r"\(batch, hidden\)"):
-        layer.forward(np.zeros((2, 5, 3)), np.zeros((2, 5)))
+        layer.forward(np.zeros((2, 5, 3)), state=np.zeros((2, 5)))
     with pytest.raises(ValueError, match="3 input features"):
         layer.forward(np.zeros((2, 5, 2)))
 

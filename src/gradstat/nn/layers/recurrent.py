@@ -3,8 +3,13 @@
 Both read (batch, time, features) and return every hidden state (batch, time, hidden), so a
 ``Dense`` applied to the last axis gives the per-step outputs ŷ_t = softmax(W_Y h_t).
 Parameters are named and shaped as PyTorch's ``nn.RNN`` / ``nn.LSTM`` (``batch_first=True``):
-``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), ``bias_ih``, ``bias_hh``; LSTM gates i, f, g, o,
-GRU gates r, z, n.
+``weight_ih_l0`` (G·H, in), ``weight_hh_l0`` (G·H, H), ``bias_ih_l0``, ``bias_hh_l0``; LSTM gates
+i, f, g, o, GRU gates r, z, n. A lone layer is PyTorch's ``num_layers=1``; ``Stacked`` is ``num_layers=k``.
+
+Initial state enters by keyword, ``forward(x, state=h_0)`` (LSTM: ``state=(h_0, c_0)``), and the
+final state is kept in ``layer.state``. After ``carry_state()`` a forward pass without
+``state`` starts from the last one's final state (truncated BPTT: the state is carried from one
+chunk to the next, the gradient is not) until ``reset_state()``.
 
 Internally the work runs time-major; everything that does not depend on h_{t-1} (input
 projections, ∂W, ∂x) is done for all steps at once by large products on every core, leaving
@@ -14,19 +19,19 @@ one compiled element-wise kernel (``recurrent_kernels``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Self
 
 import numpy as np
 
 from gradstat.nn.layers import recurrent_kernels as kernels
-from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.base import Container, Layer, Shape
 from gradstat.nn.threads import small_products
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 
-class _Recurrent(Layer):
+class Recurrent(Layer):
     """Shared machinery: parameters, validation, state handling, PyTorch state dicts."""
 
     gates = 1
@@ -53,25 +58,33 @@ class _Recurrent(Layer):
         bound = 1.0 / np.sqrt(hidden_size)  # PyTorch's U(-1/√H, 1/√H)
         gh = self.gates * hidden_size
         shapes = {
-            "weight_ih": (gh, input_size),
-            "weight_hh": (gh, hidden_size),
-            "bias_ih": (gh,),
-            "bias_hh": (gh,),
+            "weight_ih_l0": (gh, input_size),
+            "weight_hh_l0": (gh, hidden_size),
+            "bias_ih_l0": (gh,),
+            "bias_hh_l0": (gh,),
         }
         self.params = {k: rng.uniform(-bound, bound, s).astype(self.dtype) for k, s in shapes.items()}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.state: State | None = None
+        self.carrying = False
         self.grad_state: State | None = None
         self.grad_hidden: np.ndarray | None = None
 
     # -- contract -------------------------------------------------------------------------
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         raise NotImplementedError
+
+    def carry_state(self, mode: bool = True) -> Self:
+        self.carrying = mode
+        return self
+
+    def _initial(self, state: State | None) -> State | None:
+        """The state to start from: the one given, else the carried one (``carry_state``)."""
+        return self.state if state is None and self.carrying else state
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -91,19 +104,6 @@ class _Recurrent(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> _Recurrent:
-        """Copy weights in, accepting PyTorch names (``weight_ih_l0``) or ours (``weight_ih``)."""
-        for name, p in self.params.items():
-            key = name if name in state_dict else f"{name}_l0"
-            if key not in state_dict:
-                raise KeyError(f"state_dict has no {name!r} (or {name + '_l0'!r})")
-            value = state_dict[key]
-            value = np.asarray(value.detach() if hasattr(value, "detach") else value)
-            if value.shape != p.shape:
-                raise ValueError(f"{key}: expected shape {p.shape}, got {value.shape}")
-            p[...] = value
-        return self
 
     # -- helpers --------------------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:
@@ -128,7 +128,7 @@ class _Recurrent(Layer):
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = self.params
-        return p["weight_ih"], p["weight_hh"], (p["bias_ih"] + p["bias_hh"]).astype(self.dtype)
+        return p["weight_ih_l0"], p["weight_hh_l0"], (p["bias_ih_l0"] + p["bias_hh_l0"]).astype(self.dtype)
 
     def _project(self, x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray) -> np.ndarray:
         """All input projections at once: A[t] = x_t W_X' + b, time-major (T, B, G·H)."""
@@ -148,26 +148,19 @@ class _Recurrent(Layer):
         """
         steps, batch, width = delta_x.shape
         dx2, dh2 = delta_x.reshape(-1, width), delta_h.reshape(-1, width)
-        hs2 = hs.reshape(-1, self.hidden_size)
-        np.matmul(dx2.T, self._xt.reshape(-1, self.input_size), out=self._grad("weight_ih"))  # Σ δ_t x_t'
-        w_hh = np.matmul(dh2[batch:].T, hs2[: (steps - 1) * batch], out=self._grad("weight_hh"))
+        hs2, x2 = hs.reshape(-1, self.hidden_size), self._xt.reshape(-1, self.input_size)
+        np.matmul(dx2.T, x2, out=self.grad_buffer("weight_ih_l0"))  # ∂E/∂W_X = Σ_t δ_t x_t'
+        w_hh = np.matmul(dh2[batch:].T, hs2[: (steps - 1) * batch], out=self.grad_buffer("weight_hh_l0"))
         w_hh += dh2[:batch].T @ h0  # ∂E/∂W_H = Σ_t δ_t h_{t-1}'
-        np.sum(dx2, axis=0, out=self._grad("bias_ih"))
+        np.sum(dx2, axis=0, out=self.grad_buffer("bias_ih_l0"))
         if delta_h is delta_x:
-            np.copyto(self._grad("bias_hh"), self.grads["bias_ih"])
+            np.copyto(self.grad_buffer("bias_hh_l0"), self.grads["bias_ih_l0"])
         else:
-            np.sum(dh2, axis=0, out=self._grad("bias_hh"))
+            np.sum(dh2, axis=0, out=self.grad_buffer("bias_hh_l0"))
         if not input_grad:
             return np.empty(0, dtype=self.dtype)
-        dx = (dx2 @ self.params["weight_ih"]).reshape(steps, batch, self.input_size)  # ∂E/∂x_t = W_X' δ_t
+        dx = (dx2 @ self.params["weight_ih_l0"]).reshape(steps, batch, self.input_size)  # ∂E/∂x_t = W_X' δ_t
         return dx.transpose(1, 0, 2)
-
-    def _grad(self, name: str) -> np.ndarray:
-        """The gradient array of a parameter, allocated once and overwritten by each backward."""
-        param, grad = self.params[name], self.grads.get(name)
-        if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
-            grad = self.grads[name] = np.empty_like(param)
-        return grad
 
     def _check_grad_output(self, grad_output: np.ndarray) -> np.ndarray:
         if not hasattr(self, "_hs"):
@@ -182,18 +175,19 @@ class _Recurrent(Layer):
         return np.array(g.transpose(1, 0, 2), dtype=self.dtype, order="C")  # a copy: updated in place
 
 
-class RNN(_Recurrent):
+class RNN(Recurrent):
     """Elman RNN: a_t = W_H h_{t-1} + W_X x_t + b, h_t = tanh(a_t).
 
-    ``forward(x, state=None)`` takes x (batch, time, input_size) and an optional h_0
+    ``forward(x, state=h_0)`` takes x (batch, time, input_size) and an optional h_0
     (batch, hidden); returns h_1…h_T (batch, time, hidden) and keeps h_T as ``self.state``.
     """
 
     gates = 1
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
+        state = self._initial(state)
         h0 = (
             np.zeros((batch, self.hidden_size), self.dtype)
             if state is None
@@ -215,7 +209,7 @@ class RNN(_Recurrent):
         return hs.transpose(1, 0, 2)
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT: δ_t = (1 - h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}); ∂W_H = Σ_t δ_t h_{t-1}'."""
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
@@ -223,7 +217,7 @@ class RNN(_Recurrent):
         steps, batch = hs.shape[:2]
         if grad_state is not None:
             dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
-        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta = np.empty_like(hs)
         rec = np.zeros_like(dh[0])  # W_H' δ_{t+1}, nothing beyond the last step
         with small_products():
@@ -235,7 +229,7 @@ class RNN(_Recurrent):
         return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
 
-class LSTM(_Recurrent):
+class LSTM(Recurrent):
     """LSTM: i, f, o = σ(·), g = tanh(·), c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
 
     Each gate's pre-activation is W_X x_t + W_H h_{t-1} + b, the four fused in one GEMM per
@@ -257,15 +251,24 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, dtype=dtype, seed=seed)
         self.forget_bias = float(forget_bias)
         # an open forget gate (bias > 0) lets the cell carry information, and gradient, far back
-        self.params["bias_ih"][hidden_size : 2 * hidden_size] += self.forget_bias
+        self.params["bias_ih_l0"][hidden_size : 2 * hidden_size] += self.forget_bias
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "forget_bias": self.forget_bias}
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    @property
+    def forget_gates(self) -> np.ndarray:
+        """The forget gates f_t of the last forward pass, time-major (time, batch, hidden)."""
+        if not hasattr(self, "_gates"):
+            raise RuntimeError("LSTM.forget_gates read before forward")
+        hid = self.hidden_size
+        return self._gates[..., hid : 2 * hid]
+
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         hid = self.hidden_size
+        state = self._initial(state)
         if state is None:
             h0 = np.zeros((batch, hid), self.dtype)
             c0 = np.zeros((batch, hid), self.dtype)
@@ -299,7 +302,7 @@ class LSTM(_Recurrent):
         return hs.transpose(1, 0, 2)
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT through the cell: ∂c_t = ∂h_t ⊙ o ⊙ (1 - tanh²c_t) + f_{t+1} ⊙ ∂c_{t+1}."""
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
@@ -311,7 +314,7 @@ class LSTM(_Recurrent):
                 raise ValueError("LSTM grad_state must be a pair (∂E/∂h_T, ∂E/∂c_T)")
             dh[-1] += self._check_state_part(grad_state[0], batch, "grad_state h")
             dc += self._check_state_part(grad_state[1], batch, "grad_state c")
-        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta = np.empty_like(gates)
         rec = np.zeros_like(dc)  # W_H' δ_{t+1}
         with small_products():
@@ -325,7 +328,7 @@ class LSTM(_Recurrent):
         return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
 
-class GRU(_Recurrent):
+class GRU(Recurrent):
     """GRU, PyTorch's form: r, z = σ(·), n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn)),
     h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}.
 
@@ -335,10 +338,11 @@ class GRU(_Recurrent):
 
     gates = 3
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         hid = self.hidden_size
+        state = self._initial(state)
         h0 = (
             np.zeros((batch, hid), self.dtype)
             if state is None
@@ -348,11 +352,11 @@ class GRU(_Recurrent):
         # σ(a) = (1 + tanh(a/2)) / 2: the r and z rows are halved, so that one tanh serves both
         half = np.full(3 * hid, 0.5, self.dtype)
         half[2 * hid :] = 1.0
-        bias = p["bias_ih"].astype(self.dtype)  # b_ih, plus b_hh for r and z
-        bias[: 2 * hid] += p["bias_hh"][: 2 * hid]
-        gates = self._project(x, p["weight_ih"] * half[:, None], bias * half)  # then (r, z, n)
-        w_hh_t = np.ascontiguousarray((p["weight_hh"] * half[:, None]).T, dtype=self.dtype)
-        b_hn = np.ascontiguousarray(p["bias_hh"][2 * hid :], dtype=self.dtype)
+        bias = p["bias_ih_l0"].astype(self.dtype)  # b_ih, plus b_hh for r and z
+        bias[: 2 * hid] += p["bias_hh_l0"][: 2 * hid]
+        gates = self._project(x, p["weight_ih_l0"] * half[:, None], bias * half)  # then (r, z, n)
+        w_hh_t = np.ascontiguousarray((p["weight_hh_l0"] * half[:, None]).T, dtype=self.dtype)
+        b_hn = np.ascontiguousarray(p["bias_hh_l0"][2 * hid :], dtype=self.dtype)
         hs = np.empty((steps, batch, hid), self.dtype)
         hns = np.empty_like(hs)
         hh = np.empty((batch, 3 * hid), self.dtype)
@@ -371,7 +375,7 @@ class GRU(_Recurrent):
         return hs.transpose(1, 0, 2)
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT: ∂h_{t-1} = z ⊙ ∂h_t + W_H' δ^h_t, δ^h = (∂a_r, ∂a_z, r ⊙ ∂a_n)."""
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
@@ -379,7 +383,7 @@ class GRU(_Recurrent):
         steps, batch = hs.shape[:2]
         if grad_state is not None:
             dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
-        w_hh = np.ascontiguousarray(self.params["weight_hh"], dtype=self.dtype)
+        w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta_x = np.empty_like(gates)  # ∂E/∂(W_X x_t + b_ih)
         delta_h = np.empty_like(gates)  # ∂E/∂(W_H h_{t-1} + b_hh)
         rec = np.zeros_like(dh[0])  # W_H' δ^h_{t+1}
@@ -396,16 +400,16 @@ class GRU(_Recurrent):
         return self._finish_backward(delta_x, delta_h, self._hs, self._h0, input_grad)
 
 
-CELLS: dict[str, type[_Recurrent]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+CELLS: dict[str, type[Recurrent]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
-class Stacked(Layer):
+class Stacked(Container):
     """``num_layers`` RNN, LSTM or GRU layers, each reading the hidden states of the one below.
 
-    Parameters carry PyTorch's suffixes (``weight_ih_l0``, ``weight_hh_l1``, …), so the
-    ``state_dict`` of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU(num_layers=L, batch_first=True)`` loads
-    directly.
-    ``state`` follows PyTorch too: h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
+    The layers are held in ``layers``; their parameters are exposed with PyTorch's suffixes
+    (``weight_ih_l0``, ``weight_hh_l1``, …), so ``state_dict()`` has exactly the keys of
+    ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU(num_layers=L, batch_first=True)``. ``state`` follows PyTorch too:
+    h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
     """
 
     def __init__(
@@ -434,10 +438,20 @@ class Stacked(Layer):
             )
             for k in range(num_layers)
         ]
-        self.params = {f"{n}_l{k}": p for k, lay in enumerate(self.layers) for n, p in lay.params.items()}
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.state: State | None = None
         self.grad_state: State | None = None
+
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        for k, layer in enumerate(self.layers):
+            yield str(k), layer
+
+    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+        # layer k's own "weight_ih_l0" is the stack's "weight_ih_l{k}"
+        return {
+            f"{name.removesuffix('_l0')}_l{k}": value
+            for k, layer in enumerate(self.layers)
+            for name, value in getattr(layer, attribute).items()
+        }
 
     def _per_layer(self, state: State | None, batch: int) -> list[State | None]:
         if state is None:
@@ -454,33 +468,33 @@ class Stacked(Layer):
             return [(arrays[0][k], arrays[1][k]) for k in range(self.num_layers)]
         return [arrays[0][k] for k in range(self.num_layers)]
 
-    def _gather(self, states: list[Any]) -> State:
+    def _stack(self, states: list[Any]) -> State:
         if self.cell == "lstm":
             return (np.stack([s[0] for s in states]), np.stack([s[1] for s in states]))
         return np.stack(states)
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self.layers[0]._check_input(x)
-        states = self._per_layer(state, x.shape[0])
-        for k, (layer, s) in enumerate(zip(self.layers, states, strict=True)):
-            for name in layer.params:  # an optimiser may have replaced our arrays
-                layer.params[name] = self.params[f"{name}_l{k}"]
-            x = layer.forward(x, s)
-        self.state = self._gather([layer.state for layer in self.layers])
+        states = self._per_layer(state, x.shape[0])  # None: each layer starts from zeros or its carried state
+        for layer, s in zip(self.layers, states, strict=True):
+            x = layer.forward(x, state=s)
+        self.state = self._stack([layer.state for layer in self.layers])
         return x
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         grad_states = self._per_layer(grad_state, np.asarray(grad_output).shape[0])
         g = grad_output
         for k in range(self.num_layers - 1, -1, -1):
-            layer = self.layers[k]
-            g = layer.backward(g, grad_states[k], input_grad=input_grad or k > 0)
-            for name, value in layer.grads.items():
-                self.grads[f"{name}_l{k}"] = value
-        self.grad_state = self._gather([layer.grad_state for layer in self.layers])
+            g = self.layers[k].backward(g, grad_state=grad_states[k], input_grad=input_grad or k > 0)
+        self.grad_state = self._stack([layer.grad_state for layer in self.layers])
         return g
+
+    def reset_state(self) -> Self:
+        super().reset_state()
+        self.state = None
+        return self
 
     def output_shape(self, input_shape: Shape) -> Shape:
         for layer in self.layers:
@@ -497,18 +511,3 @@ class Stacked(Layer):
             "dtype": first.dtype.name,
             "seed": self.seed,
         }
-
-    def to(self, dtype: Any) -> Stacked:
-        for k, layer in enumerate(self.layers):
-            for name in layer.params:
-                layer.params[name] = self.params[f"{name}_l{k}"]
-            layer.to(dtype)
-        self.params = {f"{n}_l{k}": p for k, lay in enumerate(self.layers) for n, p in lay.params.items()}
-        self.grads = {}
-        return self
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> Stacked:
-        """Copy in a PyTorch ``state_dict`` (names ``weight_ih_l0`` …)."""
-        for k, layer in enumerate(self.layers):
-            layer.load_state_dict({n: state_dict[f"{n}_l{k}"] for n in layer.params})
-        return self
