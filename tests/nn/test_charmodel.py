@@ -91,7 +91,7 @@ def test_sampling_temperature_and_reproducibility():
 
 def test_bad_settings_and_exploding_loss_are_clear_errors():
     with pytest.raises(ValueError, match="arch"):
-        small(arch="gru").fit(TEXT, progress=False)
+        small(arch="transformer").fit(TEXT, progress=False)
     with pytest.raises(ValueError, match="too short"):
         small(batch_size=8).fit("abc", progress=False)
     with pytest.raises(FileNotFoundError, match="resume"):
