@@ -179,6 +179,21 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
             )
 
 
+def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[str], response: str) -> None:
+    """A factor with one level in the rows fitted has no contrast: R refuses it, so do we."""
+    for col in columns:
+        series = frame[col]
+        categorical = col in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
+        if col == response or not categorical:
+            continue
+        levels = pd.unique(series.dropna())
+        if len(levels) == 1:
+            raise ValueError(
+                f"factor {col!r} has a single level ({levels[0]!r}) in the {len(frame)} row(s) fitted; "
+                "a factor needs at least two levels to have an effect: drop it from the formula"
+            )
+
+
 def _integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Integer columns as float64, so transforms such as I(x * x) cannot wrap around."""
     ints = [c for c in columns if frame[c].dtype.kind in "iu" or _is_nullable_integer(frame[c])]
@@ -243,6 +258,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     frame = _integers_as_float(_missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
+    _check_factor_levels(frame, columns, factors, response)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
