@@ -186,10 +186,12 @@ def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[s
         categorical = col in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
         if col == response or not categorical:
             continue
-        levels = pd.unique(series.dropna())
+        # a Categorical brings its declared levels (out of core: the levels agreed over every block)
+        is_cat = isinstance(series.dtype, pd.CategoricalDtype)
+        levels = series.cat.categories if is_cat else series.dropna().unique()
         if len(levels) == 1:
             raise ValueError(
-                f"factor {col!r} has a single level ({levels[0]!r}) in the {len(frame)} row(s) fitted; "
+                f"factor {col!r} has a single level ({levels[0]!r}) in the rows fitted; "
                 "a factor needs at least two levels to have an effect: drop it from the formula"
             )
 
@@ -238,8 +240,12 @@ def _term_label(term: Any) -> str:
     return INTERCEPT if label == "1" else label
 
 
-def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Design:
-    """Materialise ``formula`` on ``data`` (response on the left, predictors on the right)."""
+def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_levels: bool = True) -> Design:
+    """Materialise ``formula`` on ``data`` (response on the left, predictors on the right).
+
+    ``check_levels=False`` skips the one-level-factor check, for a sample of rows whose levels are
+    not yet those of the whole data (the first pass of an out-of-core fit).
+    """
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     frame = _as_frame(data)
@@ -258,7 +264,8 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     frame = _integers_as_float(_missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
-    _check_factor_levels(frame, columns, factors, response)
+    if check_levels:
+        _check_factor_levels(frame, columns, factors, response)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
