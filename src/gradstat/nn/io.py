@@ -75,6 +75,7 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
     model = layer_class(spec["class"]).from_config(spec["config"])
     weights = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
     _assign(model, weights)
+    _assign_buffers(model, {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")})
     optimiser = None
     if "optimiser" in meta:
         info = json.loads(meta["optimiser"])
@@ -113,6 +114,8 @@ def _write(
         raise TypeError(f"save needs a Layer or Sequential, got {type(model).__name__}")
     path = pathlib.Path(path)
     tensors = {f"param/{k}": np.ascontiguousarray(v) for k, v in model.params.items()}
+    # np.require keeps a 0-d buffer (num_batches_tracked) 0-d, as PyTorch saves it
+    tensors.update({f"buffer/{k}": np.require(v, requirements="C") for k, v in model.buffers.items()})
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -162,4 +165,15 @@ def _assign(model: Layer, weights: dict[str, np.ndarray]) -> None:
     for name, value in weights.items():
         if current[name].shape != value.shape:
             raise ValueError(f"parameter {name}: shape {value.shape} does not match {current[name].shape}")
+        current[name][...] = value
+
+
+def _assign_buffers(model: Layer, values: dict[str, np.ndarray]) -> None:
+    """Copy saved buffers (BatchNorm's running statistics) into the rebuilt model."""
+    current = model.buffers
+    if set(current) != set(values):
+        raise ValueError(f"buffer names differ: file has {sorted(values)}, model {sorted(current)}")
+    for name, value in values.items():
+        if current[name].shape != value.shape:
+            raise ValueError(f"buffer {name}: shape {value.shape} does not match {current[name].shape}")
         current[name][...] = value

@@ -1,6 +1,7 @@
 """The layer contract every network piece follows.
 
-A layer owns ``params`` and ``grads`` (dicts of arrays under the same names).
+A layer owns ``params`` and ``grads`` (dicts of arrays under the same names) and
+``buffers``: non-trainable state saved with the model (BatchNorm's running statistics).
 ``forward(x)`` computes the output and caches what the backward pass needs;
 ``backward(grad_output)`` receives ∂E/∂out, overwrites ``grads`` with ∂E/∂param
 and returns ∂E/∂in — the chain rule, one layer at a time.
@@ -44,6 +45,7 @@ class Layer:
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
         self.training = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -51,6 +53,13 @@ class Layer:
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def grad_buffer(self, name: str) -> np.ndarray:
+        """The gradient array for ``params[name]``: allocated once, then overwritten in place."""
+        param, grad = self.params[name], self.grads.get(name)
+        if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
+            grad = self.grads[name] = np.empty_like(param)
+        return grad
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """Output shape for an input of ``input_shape``; ValueError if it does not fit."""
@@ -69,10 +78,13 @@ class Layer:
         """Restore what ``random_state`` returned."""
 
     def to(self, dtype: Any) -> Layer:
-        """Cast parameters to ``dtype`` in place (gradcheck uses float64); grads are reset."""
+        """Cast parameters and floating buffers to ``dtype`` (gradcheck uses float64); grads are reset."""
         dt = np.dtype(dtype)
         for name, value in self.params.items():
             self.params[name] = value.astype(dt)
+        for name, value in self.buffers.items():
+            if value.dtype.kind == "f":
+                self.buffers[name] = value.astype(dt)
         self.grads = {}
         if hasattr(self, "dtype"):
             self.dtype = dt

@@ -86,6 +86,16 @@ class Sequential(Layer):
             layer.grads = {}
 
     @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Every layer's buffers (non-trainable state), named ``"{index}.{name}"``."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
+
+    @buffers.setter
+    def buffers(self, value: dict[str, np.ndarray]) -> None:
+        if value:
+            raise AttributeError("assign buffers through model.layers[i].buffers")
+
+    @property
     def n_params(self) -> int:
         return sum(int(v.size) for v in self.params.values())
 
