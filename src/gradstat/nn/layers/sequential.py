@@ -38,6 +38,17 @@ def _can_skip_input_grad(layer: Layer) -> bool:
     return _TAKES_INPUT_GRAD[cls]
 
 
+def _sample_shape(input_shape: Any) -> tuple[int, ...]:
+    """``input_shape`` as positive ints; an error that explains the batch axis is left out."""
+    dims = tuple(input_shape) if isinstance(input_shape, tuple | list) else None
+    if dims is None or any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1 for d in dims):
+        raise ValueError(
+            "Sequential input_shape is the shape of one sample, without the batch axis, as positive "
+            f"ints (e.g. (3,) for rows of 3 features, (1, 28, 28) for images); got {input_shape!r}"
+        )
+    return tuple(int(d) for d in dims)
+
+
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
 
@@ -58,7 +69,7 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} of Sequential is {type(layer).__name__}, not a Layer")
-        self.input_shape = None if input_shape is None else tuple(int(d) for d in input_shape)
+        self.input_shape = None if input_shape is None else _sample_shape(input_shape)
         self._checked: Shape | None = None
         if self.input_shape is not None:
             self._check_chain((None, *self.input_shape))
@@ -200,7 +211,7 @@ class Sequential(Layer):
         import pandas as pd
 
         if input_shape is not None:
-            shape: Shape = (None, *input_shape)
+            shape: Shape = (None, *_sample_shape(input_shape))
         elif self.input_shape is not None:
             shape = (None, *self.input_shape)
         elif self._checked is not None:
