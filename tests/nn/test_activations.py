@@ -70,5 +70,5 @@ def test_config_rebuilds_the_layer():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match=r"GELU approximate must be one of \('none', 'tanh'\), got 'erf'"):
         GELU("erf")
-    with pytest.raises(TypeError, match="LeakyReLU negative_slope must be a number, got '0.1'"):
+    with pytest.raises(TypeError, match=r"LeakyReLU negative_slope must be a number, got '0\.1'"):
         LeakyReLU("0.1")  # type: ignore[arg-type]

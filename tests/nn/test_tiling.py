@@ -33,7 +33,9 @@ def axis(draw: st.DrawFn, padding: bool = True) -> tuple[int, int, int, int]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(height=axis(), width=axis(), c_in=st.integers(1, 4), c_out=st.integers(1, 4), seed=st.integers(0, 2**16))
+@given(
+    height=axis(), width=axis(), c_in=st.integers(1, 4), c_out=st.integers(1, 4), seed=st.integers(0, 2**16)
+)
 def test_conv2d_floor_matches_torch(height, width, c_in, c_out, seed):
     (h, kh, ph, sh), (w, kw, pw, sw) = height, width
     rng = np.random.default_rng(seed)

@@ -75,7 +75,9 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
     model = layer_class(spec["class"]).from_config(spec["config"])
     weights = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
     _assign(model, weights)
-    _assign_buffers(model, {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")})
+    _assign_buffers(
+        model, {k.removeprefix("buffer/"): v for k, v in arrays.items() if k.startswith("buffer/")}
+    )
     optimiser = None
     if "optimiser" in meta:
         info = json.loads(meta["optimiser"])

@@ -172,7 +172,9 @@ class Softmax(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim < 1 or x.shape[-1] < 1:
-            raise ValueError(f"Softmax expects input of shape (..., classes) with classes >= 1, got {x.shape}")
+            raise ValueError(
+                f"Softmax expects input of shape (..., classes) with classes >= 1, got {x.shape}"
+            )
         z = x - x.max(axis=-1, keepdims=True)
         e = np.exp(z)
         self._out = e / e.sum(axis=-1, keepdims=True)

@@ -36,7 +36,11 @@ class _BatchNorm(Layer):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, int | np.integer) or num_features < 1:
+        if (
+            isinstance(num_features, bool)
+            or not isinstance(num_features, int | np.integer)
+            or num_features < 1
+        ):
             raise ValueError(f"{name} num_features must be a positive integer, got {num_features!r}")
         if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
             raise ValueError(f"{name} eps must be a positive number, got {eps!r}")

@@ -38,7 +38,8 @@ class LayerNorm(Layer):
             dims = ()
         if not dims or any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1 for d in dims):
             raise ValueError(
-                f"LayerNorm normalized_shape must be a positive int or a tuple of them, got {normalized_shape!r}"
+                "LayerNorm normalized_shape must be a positive int or a tuple of positive ints, "
+                f"got {normalized_shape!r}"
             )
         if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
             raise ValueError(f"LayerNorm eps must be a positive number, got {eps!r}")

@@ -118,9 +118,13 @@ class MaxPool2D(_MaxPool):
     Example: the 4×4 grid 1…16 with a 2×2 kernel and stride 2 pools to [[6, 8], [14, 16]].
     """
 
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict") -> None:
+    def __init__(
+        self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict"
+    ) -> None:
         kernel = as_pair(kernel_size, "kernel_size", 1, "MaxPool2D")
-        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1, "MaxPool2D"), tiling)
+        super().__init__(
+            kernel, kernel if stride is None else as_pair(stride, "stride", 1, "MaxPool2D"), tiling
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -166,9 +170,13 @@ class AvgPool2D(_Pool2D):
     ``tiling="floor"`` drops the rows/columns past the last window (PyTorch's ``ceil_mode=False``).
     """
 
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict") -> None:
+    def __init__(
+        self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict"
+    ) -> None:
         kernel = as_pair(kernel_size, "kernel_size", 1, "AvgPool2D")
-        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1, "AvgPool2D"), tiling)
+        super().__init__(
+            kernel, kernel if stride is None else as_pair(stride, "stride", 1, "AvgPool2D"), tiling
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

@@ -15,7 +15,6 @@ import numba
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-
 TILINGS = ("strict", "floor")
 
 
@@ -43,7 +42,9 @@ def as_pair(value: object, name: str, minimum: int, layer: str) -> tuple[int, in
             raise TypeError(f"{layer} {name} must be an int or a pair of ints, got {value!r}")
         return as_int(value[0], name, minimum, layer), as_int(value[1], name, minimum, layer)
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{layer} {name} must be an int or a pair of ints, got {value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{layer} {name} must be an int or a pair of ints, got {value!r} ({type(value).__name__})"
+        )
     k = as_int(value, name, minimum, layer)
     return k, k
 
