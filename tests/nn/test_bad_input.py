@@ -120,13 +120,13 @@ CASES = [
         "float labels",
         lambda: CrossEntropy()(LOGITS, np.array([0.5, 1.0])),
         ValueError,
-        ["CrossEntropy", "integer class labels 0..2", "float64", "0.5"],
+        ["CrossEntropy", "class labels as integers 0..2", "float64", "0.5"],
     ),
     (
         "string labels",
         lambda: CrossEntropy()(LOGITS, np.array(["cat", "dog"])),
         ValueError,
-        ["CrossEntropy", "integer class labels 0..2", "<U3", "LabelEncoder"],
+        ["CrossEntropy", "class labels as integers 0..2", "<U3", "LabelEncoder"],
     ),
     (
         "object labels",

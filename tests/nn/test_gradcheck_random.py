@@ -12,7 +12,7 @@ from gradstat.nn import Dense, Dropout, Sequential, Tanh, gradcheck
 class ScaleForgettingDropout(Dropout):
     """Drops the 1/(1 − rate) factor in backward: a gradient that is wrong by that factor."""
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         return super().backward(grad_output) * (1.0 - self.rate)
 
 

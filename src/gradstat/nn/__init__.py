@@ -5,9 +5,18 @@ from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
 from gradstat.nn.inspection.explain import Explanation, explain
 from gradstat.nn.inspection.gradcheck import GradcheckResult, gradcheck
 from gradstat.nn.inspection.vanishing import gradient_by_lag, plot_gradient_by_lag
-from gradstat.nn.io import Checkpoint, load, load_checkpoint, save, save_checkpoint
+from gradstat.nn.io import (
+    Checkpoint,
+    ModelFileError,
+    load,
+    load_checkpoint,
+    read_state_dict,
+    resume_checkpoint,
+    save,
+    save_checkpoint,
+)
 from gradstat.nn.layers.activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from gradstat.nn.layers.base import Layer, layer_class
+from gradstat.nn.layers.base import Container, Layer, layer_class
 from gradstat.nn.layers.batchnorm import BatchNorm1D, BatchNorm2D
 from gradstat.nn.layers.conv import Conv1D, Conv2D
 from gradstat.nn.layers.dense import Dense
@@ -33,6 +42,7 @@ __all__ = [
     "BatchNorm1D",
     "BatchNorm2D",
     "Checkpoint",
+    "Container",
     "Conv1D",
     "Conv2D",
     "CrossEntropy",
@@ -51,6 +61,7 @@ __all__ = [
     "MLPRegressor",
     "MaxPool1D",
     "MaxPool2D",
+    "ModelFileError",
     "MulticlassPerceptron",
     "Optimiser",
     "Perceptron",
@@ -70,6 +81,8 @@ __all__ = [
     "load",
     "load_checkpoint",
     "plot_gradient_by_lag",
+    "read_state_dict",
+    "resume_checkpoint",
     "save",
     "save_checkpoint",
     "xavier_normal",

@@ -97,7 +97,7 @@ class CrossEntropy(Loss):
         prob /= total  # ŷ = softmax(z)
         scale = 1.0 if self.reduction == "sum" else 1.0 / self._samples(pred)
         if target.shape == pred.shape[:-1]:
-            labels = _labels(target, n_classes).reshape(-1)
+            labels = class_labels(target, n_classes).reshape(-1)
             rows = np.arange(labels.size)
             picked = z.reshape(-1, n_classes)[rows, labels]
             loss = log_total.sum() - picked.sum()  # −Σ_n log ŷ_n,label
@@ -127,8 +127,9 @@ class CrossEntropy(Loss):
         return float(loss * scale)
 
 
-def _labels(target: np.ndarray, n_classes: int) -> np.ndarray:
-    expected = f"integer class labels 0..{n_classes - 1}"
+def class_labels(target: np.ndarray, n_classes: int) -> np.ndarray:
+    """``target`` as integer class labels in 0..n_classes − 1 (integral floats accepted), else ValueError."""
+    expected = f"class labels as integers 0..{n_classes - 1}"
     if target.dtype.kind in "USO":
         raise ValueError(
             f"CrossEntropy: expected {expected}, got dtype {target.dtype} (strings or objects); "

@@ -27,7 +27,7 @@ class Sigmoid(Layer):
         self._out = out
         return out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         out = self._out
         return grad_output * out * (1.0 - out)  # ∂E/∂net = ∂E/∂out · out(1 − out)
 
@@ -39,7 +39,7 @@ class Tanh(Layer):
         self._out = np.tanh(x)
         return self._out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         out = self._out
         return grad_output * (1.0 - out * out)  # ∂E/∂net = ∂E/∂out · (1 − out²)
 
@@ -86,7 +86,7 @@ class ReLU(Layer):
         self._mask, self._order = mask, order
         return out.transpose(np.argsort(order))
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         g, mask, order = np.asarray(grad_output), self._mask, self._order
         if order is None:
             return g * mask  # ∂E/∂net = ∂E/∂out · 1[net > 0]
@@ -115,7 +115,7 @@ class LeakyReLU(Layer):
         self._slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
         return x * self._slope  # net if net > 0 else a·net
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         return grad_output * self._slope  # ∂E/∂net = ∂E/∂out · (1 if net > 0 else a)
 
     def config(self) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class GELU(Layer):
             return 0.5 * x * (1.0 + self._t)  # ½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))
         return 0.5 * x * (1.0 + erf(x / math.sqrt(2)))  # x Φ(x), Φ(x) = ½(1 + erf(x/√2))
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         x = self._x
         if self.approximate == "tanh":
             t = self._t
@@ -180,7 +180,7 @@ class Softmax(Layer):
         self._out = e / e.sum(axis=-1, keepdims=True)
         return self._out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         s = self._out
         inner = (grad_output * s).sum(axis=-1, keepdims=True)
         return s * (grad_output - inner)  # Jacobian diag(s) − s s' applied to the gradient

@@ -108,7 +108,7 @@ class _BatchNorm(Layer):
         self.buffers["running_var"] *= 1.0 - m
         self.buffers["running_var"] += m * var * (n / (n - 1))
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """∂E/∂γ = Σ g x̂, ∂E/∂β = Σ g; ∂E/∂x = γ/σ (g − mean g − x̂ mean(g x̂)) in training
         (the batch statistics depend on x), γ g/σ in evaluation. ``input_grad=False`` skips
         ∂E/∂x and returns an empty array."""

@@ -79,7 +79,7 @@ class LayerNorm(Layer):
             out += self.params["bias"]  # + β
         return out
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """∂E/∂γ = Σ_samples g x̂, ∂E/∂β = Σ_samples g; with ĝ = γ g,
         ∂E/∂x = (ĝ − mean ĝ − x̂ mean(ĝ x̂)) / σ, means over each sample's normalised axes.
         ``input_grad=False`` skips ∂E/∂x and returns an empty array."""
