@@ -72,3 +72,8 @@ def test_bad_arguments_are_named():
         GELU("erf")
     with pytest.raises(TypeError, match=r"LeakyReLU negative_slope must be a number, got '0\.1'"):
         LeakyReLU("0.1")  # type: ignore[arg-type]
+
+
+def test_leaky_relu_of_integers_keeps_the_negative_slope():
+    expected = torch.nn.LeakyReLU(0.5)(torch.tensor([-2.0, 3.0])).numpy()
+    np.testing.assert_array_equal(LeakyReLU(0.5).forward(np.array([-2, 3])), expected)

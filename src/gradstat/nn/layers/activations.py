@@ -112,6 +112,8 @@ class LeakyReLU(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)  # a slope of 0.01 has no integer form
         self._slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
         return x * self._slope  # net if net > 0 else a·net
 
