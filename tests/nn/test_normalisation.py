@@ -12,7 +12,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradstat.nn import BatchNorm1D, BatchNorm2D, Dense, LayerNorm, ReLU, Sequential, gradcheck, load, save
+from gradstat.nn import (
+    SGD,
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    CrossEntropy,
+    Dense,
+    Flatten,
+    LayerNorm,
+    ReLU,
+    Sequential,
+    gradcheck,
+    load,
+    save,
+)
 
 RTOL = 1e-10
 
@@ -160,3 +174,49 @@ def test_a_batch_of_one_sample_is_refused_in_training_like_torch():
         BatchNorm1D(3).forward(np.zeros((1, 3)))
     out = BatchNorm1D(3).eval().forward(np.ones((1, 3)))  # eval mode uses the running statistics
     np.testing.assert_allclose(out, np.ones((1, 3)) / np.sqrt(1 + 1e-5), rtol=1e-6)
+
+
+def test_a_network_with_batchnorm_trains_like_torch():
+    """Conv → BatchNorm2D → ReLU → Flatten → Dense → BatchNorm1D → LayerNorm, five SGD steps with
+    momentum on a cross-entropy loss: every parameter and running statistic equal to PyTorch's."""
+    rng = np.random.default_rng(5)
+    ours = Sequential(
+        [
+            Conv2D(2, 3, 3, padding=1, seed=0, dtype="float64"),
+            BatchNorm2D(3, dtype="float64"),
+            ReLU(),
+            Flatten(),
+            Dense(48, 5, seed=1, dtype="float64"),
+            BatchNorm1D(5, momentum=0.3, dtype="float64"),
+            LayerNorm(5, dtype="float64"),
+        ]
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, padding=1),
+        torch.nn.BatchNorm2d(3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(48, 5),
+        torch.nn.BatchNorm1d(5, momentum=0.3),
+        torch.nn.LayerNorm(5),
+    ).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    sgd = SGD(ours, lr=0.1, momentum=0.9)
+    torch_sgd = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    loss = CrossEntropy()
+    for _ in range(5):
+        x, y = rng.normal(size=(6, 2, 4, 4)), rng.integers(0, 5, size=6)
+        loss.forward(ours.forward(x), y)
+        ours.backward(loss.backward())
+        sgd.step()
+        torch_sgd.zero_grad()
+        torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y)).backward()
+        torch_sgd.step()
+    expected = theirs.state_dict()
+    assert set(ours.state_dict()) == set(expected)
+    for name, value in ours.state_dict().items():
+        np.testing.assert_allclose(value, expected[name].numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    x = rng.normal(size=(3, 2, 4, 4))
+    np.testing.assert_allclose(
+        ours.eval().forward(x), theirs.eval()(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12
+    )
