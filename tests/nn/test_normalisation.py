@@ -71,7 +71,7 @@ batchnorm_shapes = st.one_of(
 ).filter(lambda cs: np.prod(cs[1]) // cs[1][1] >= 2)  # PyTorch refuses one value per channel
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     case=batchnorm_shapes,
     eps=st.sampled_from([1e-5, 1e-3, 0.5]),
