@@ -17,6 +17,7 @@ from gradstat.nn import (
     Conv2D,
     CrossEntropy,
     Dense,
+    Dropout,
     Embedding,
     Flatten,
     LayerNorm,
@@ -96,6 +97,9 @@ CASES = [
     ("gelu approximate", lambda: GELU("erf"), ValueError, ["GELU approximate", "'none', 'tanh'", "'erf'"]),
     ("leaky slope string", lambda: LeakyReLU("0.1"), TypeError, ["LeakyReLU negative_slope", "'0.1'"]),
     ("leaky slope nan", lambda: LeakyReLU(float("nan")), ValueError, ["LeakyReLU negative_slope", "finite"]),
+    ("dropout rate string", lambda: Dropout("0.5"), TypeError, ["Dropout rate", "'0.5'", "str"]),
+    ("dropout rate 1", lambda: Dropout(1.0), ValueError, ["Dropout rate", "[0, 1)", "1.0"]),
+    ("conv channels 0", lambda: Conv2D(0, 2, 3), ValueError, ["Conv2D in_channels", "positive", "0"]),
     # --- Sequential's input_shape leaves out the batch axis
     (
         "input_shape (None, 3)",
@@ -147,6 +151,30 @@ CASES = [
         lambda: Dense(3, 2).forward(np.zeros((2, 4))),
         ValueError,
         ["Dense(3, 2)", "3 features", "(2, 4)"],
+    ),
+    (
+        "dense strings",
+        lambda: Dense(3, 2).forward(np.array([["a", "b", "c"]])),
+        TypeError,
+        ["Dense(3, 2) expects numbers", "<U1"],
+    ),
+    (
+        "sequential strings",
+        lambda: Sequential([Dense(3, 2)]).forward(np.array([["a", "b", "c"]])),
+        TypeError,
+        ["Sequential expects a numeric array", "<U1", "(1, 3)"],
+    ),
+    (
+        "batchnorm strings",
+        lambda: BatchNorm1D(3).forward(np.array([["a", "b", "c"]] * 2)),
+        TypeError,
+        ["BatchNorm1D expects numbers", "<U1"],
+    ),
+    (
+        "layernorm objects",
+        lambda: LayerNorm(2).forward(np.array([[None, 1]])),
+        TypeError,
+        ["LayerNorm expects numbers", "object"],
     ),
     ("dense scalar", lambda: Dense(3, 2).forward(np.float64(1.0)), ValueError, ["Dense(3, 2)", "()"]),
     (

@@ -74,6 +74,8 @@ class _BatchNorm(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         self._check(x.shape)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{type(self).__name__} expects numbers, got dtype {x.dtype}")
         x = x.astype(self.dtype, copy=False)
         axes = (0, *range(2, x.ndim))  # every axis but the channels
         per_channel = (-1,) + (1,) * (x.ndim - 2)

@@ -60,7 +60,7 @@ class _Conv(Layer):
         self.tiling = check_tiling(type(self).__name__, tiling)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+                raise ValueError(f"{type(self).__name__} {name} must be a positive int, got {value!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self._kernel, self._stride, self._padding = kernel, stride, padding
         if init not in INITIALISERS:

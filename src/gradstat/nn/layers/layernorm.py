@@ -65,6 +65,8 @@ class LayerNorm(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         self._check(x.shape)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{type(self).__name__} expects numbers, got dtype {x.dtype}")
         x = x.astype(self.dtype, copy=False)
         axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))
         mean = x.mean(axis=axes, keepdims=True)  # μ of each sample

@@ -69,6 +69,8 @@ class Sequential(Container):
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"Sequential expects a numeric array, got dtype {x.dtype} of shape {x.shape}")
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
