@@ -196,20 +196,21 @@ def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[s
             )
 
 
-def _integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Integer columns as float64, so transforms such as I(x * x) cannot wrap around."""
-    ints = [c for c in columns if frame[c].dtype.kind in "iu" or _is_nullable_integer(frame[c])]
+    ints = [c for c in columns if frame[c].dtype.kind in "iu" or is_nullable_integer(frame[c])]
     if not ints:
         return frame
     return frame.assign(**{c: frame[c].astype(np.float64) for c in ints})
 
 
-def _is_nullable_integer(series: pd.Series) -> bool:
+def is_nullable_integer(series: pd.Series) -> bool:
     dtype = series.dtype
     return isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype)
 
 
-def _missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
+def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
+    """``frame`` without rows missing a used column (``missing="drop"``), else an error naming them."""
     na = frame[columns].isna()
     if not na.to_numpy().any():
         return frame
@@ -261,7 +262,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     _check_values(frame, columns, response, factors)
     n_before = len(frame)
     numeric = [c for c in columns if c not in factors]
-    frame = _integers_as_float(_missing_rows(frame, columns, missing), numeric)
+    frame = integers_as_float(missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     if check_levels:
@@ -342,7 +343,7 @@ def new_design(design: Design, data: Any) -> np.ndarray:
     if frame[[v for v in needed if v in frame.columns]].isna().to_numpy().any():
         raise ValueError("new data has missing values (NaN) in the columns the model uses")
     factors = explicit_factors(design.formula)
-    frame = _integers_as_float(frame, [v for v in needed if v in frame.columns and v not in factors])
+    frame = integers_as_float(frame, [v for v in needed if v in frame.columns and v not in factors])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gradstat._validation import check_flag
 from gradstat.linear.design import Design, new_design
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
+from gradstat.validation import check_flag
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -17,8 +17,10 @@ class Dropout(Layer):
 
     def __init__(self, rate: float = 0.5, *, seed: int | None = None) -> None:
         super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, int | float):
+            raise TypeError(f"Dropout rate must be a number in [0, 1), got {rate!r} ({type(rate).__name__})")
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
         self.rate, self.seed = float(rate), seed
         self._rng = np.random.default_rng(seed)
 
@@ -31,7 +33,7 @@ class Dropout(Layer):
         self._scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
         return x * self._scale
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         # ∂E/∂x = ∂E/∂out · m / (1 − rate)
         return grad_output if self._scale is None else grad_output * self._scale
 
