@@ -163,6 +163,27 @@ LINEAR: list[Row] = [
     ("formula not a string", lambda t: gradstat.ols(3, FRAME), TypeError, "formula must be a string"),
     ("formula without response", lambda t: gradstat.ols("~ x1", FRAME), ValueError, "has no response"),
     ("unparseable formula", lambda t: gradstat.ols("y ~ x1 +", FRAME), ValueError, "cannot parse formula"),
+    ("'.' for all columns", lambda t: gradstat.ols("y ~ .", FRAME), ValueError, "the '.' shorthand"),
+    (
+        "'.' with safe=False",
+        lambda t: gradstat.ols("y ~ .", FRAME, safe=False),
+        ValueError,
+        "the '.' shorthand",
+    ),
+    (
+        "factor with one level",
+        lambda t: gradstat.ols("y ~ x1 + g", frame(g="a")),
+        ValueError,
+        "factor 'g' has a single level ('a')",
+    ),
+    (
+        "factor with one level left after dropping NaN",
+        lambda t: gradstat.ols(
+            "y ~ x1 + g", frame(x1=np.where(FRAME["g"] == "a", X[:, 0], np.nan)), missing="drop"
+        ),
+        ValueError,
+        "factor 'g' has a single level ('a')",
+    ),
     ("data not a table", lambda t: gradstat.ols("y ~ x1", 5), TypeError, "data must be a pandas DataFrame"),
     ("missing='x'", lambda t: gradstat.ols("y ~ x1", FRAME, missing="x"), ValueError, "missing must be"),
     (

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
-from formulaic.errors import DataMismatchWarning, FactorEvaluationError, FormulaicError
+from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
-from gradstat.linear.formula_grammar import explicit_factors
+from gradstat.linear.formula_grammar import explicit_factors, parse_formula
 from gradstat.linear.polynomial import STATE_KEY, poly, raw_power_map
 
 INTERCEPT = "Intercept"
@@ -250,10 +250,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     frame = _as_frame(data)
-    try:
-        parsed = Formula(formula)
-    except FormulaicError as exc:
-        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
+    parsed = parse_formula(formula)
     if not hasattr(parsed, "lhs") or len(parsed.lhs) == 0:
         raise ValueError(f"formula {formula!r} has no response; write it as 'y ~ x1 + x2'")
     response = str(parsed.lhs[0])

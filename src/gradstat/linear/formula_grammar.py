@@ -45,14 +45,23 @@ class UnsafeFormulaError(ValueError):
 
 def check_formula_grammar(formula: str) -> None:
     """Refuse ``formula`` unless every piece formulaic would evaluate is in the safe grammar."""
+    for expr in _python_factors(parse_formula(formula)):
+        _Checker(formula, expr).check()
+
+
+def parse_formula(formula: str) -> Formula:
+    """formulaic's parse of ``formula`` (which evaluates nothing); errors name the formula."""
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string such as 'y ~ x1 + x2', got {type(formula).__name__}")
     try:
-        parsed = Formula(formula)  # parsing only: formulaic evaluates nothing here
+        return Formula(formula)
     except FormulaicError as exc:
+        if "`.` operator" in str(exc):
+            raise ValueError(
+                f"formula {formula!r}: the '.' shorthand for all other columns is not supported; "
+                "name the columns (y ~ x1 + x2 + ...)"
+            ) from None
         raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
-    for expr in _python_factors(parsed):
-        _Checker(formula, expr).check()
 
 
 def explicit_factors(formula: str) -> set[str]:
