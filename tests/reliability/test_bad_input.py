@@ -163,6 +163,37 @@ LINEAR: list[Row] = [
     ("formula not a string", lambda t: gradstat.ols(3, FRAME), TypeError, "formula must be a string"),
     ("formula without response", lambda t: gradstat.ols("~ x1", FRAME), ValueError, "has no response"),
     ("unparseable formula", lambda t: gradstat.ols("y ~ x1 +", FRAME), ValueError, "cannot parse formula"),
+    (
+        "poly degree 0",
+        lambda t: gradstat.ols("y ~ poly(x1, 0)", FRAME),
+        ValueError,
+        "degree must be an integer >= 1",
+    ),
+    (
+        "poly raw='yes'",
+        lambda t: gradstat.ols("y ~ poly(x1, 2, raw='yes')", FRAME),
+        ValueError,
+        "raw must be True or False",
+    ),
+    (
+        "complex column",
+        lambda t: gradstat.ols("y ~ w", frame(w=X[:, 0] + 1j)),
+        ValueError,
+        "column 'w' is complex",
+    ),
+    (
+        "list column",
+        lambda t: gradstat.ols("y ~ w", frame(w=[[1.0]] * 40)),
+        ValueError,
+        "column 'w' holds list values",
+    ),
+    (
+        "C(levels=...) leaving out a level",
+        lambda t: gradstat.ols("y ~ C(g, levels=['a', 'b'])", FRAME),
+        ValueError,
+        "categories outside of the nominated levels",
+    ),
+    ("level given as text", lambda t: FIT.conf_int("95%"), TypeError, "level must be a number in (0, 1)"),
     ("'.' for all columns", lambda t: gradstat.ols("y ~ .", FRAME), ValueError, "the '.' shorthand"),
     (
         "'.' with safe=False",

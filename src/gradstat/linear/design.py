@@ -136,7 +136,20 @@ def _numeric_text(values: pd.Series) -> tuple[int, list[str]] | None:
 
 
 def _is_text(series: pd.Series) -> bool:
+    """Strings or Python objects; a pandas Categorical is a factor by the user's choice, not text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return False
     return series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype)
+
+
+def _unhashable(values: pd.Series) -> str | None:
+    """The type name of the first entry that cannot be a factor level (a list, a dict), else None."""
+    for value in values.dropna():
+        try:
+            hash(value)
+        except TypeError:
+            return type(value).__name__
+    return None
 
 
 def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factors: set[str]) -> None:
@@ -149,6 +162,15 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
         )
     for col in columns:
         series = frame[col]
+        if series.dtype.kind == "O" and (kind := _unhashable(series)) is not None:
+            raise ValueError(
+                f"column {col!r} holds {kind} values; a column must hold one number or label per row"
+            )
+        if series.dtype.kind == "c":
+            raise ValueError(
+                f"column {col!r} is complex ({series.dtype}); least squares here is real: "
+                "use its .real and .imag parts as two columns"
+            )
         if _is_text(series) and col not in factors:
             found = _numeric_text(series)
             if found is not None:
@@ -270,6 +292,8 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
             matrices = model_matrix(parsed, frame, na_action="ignore", context=CONTEXT)
     except FactorEvaluationError as exc:
         raise ValueError(f"cannot evaluate formula {formula!r}: {exc}") from exc
+    except DataMismatchWarning as exc:  # e.g. C(g, levels=[...]) that leaves out a level in the data
+        raise ValueError(f"formula {formula!r}: {exc}") from None
     lhs, rhs = matrices.lhs, matrices.rhs
     if lhs.shape[1] != 1:
         raise ValueError(f"formula {formula!r} must have exactly one response column, got {lhs.shape[1]}")
