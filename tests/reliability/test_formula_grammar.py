@@ -92,7 +92,7 @@ LEGITIMATE = [
     "y ~ log(x) + exp(z) + sqrt(w) + log10(x) + log2(x) + exp2(z) + exp10(z)",
     "y ~ np.log1p(x) + np.exp(z) + np.sqrt(w) + np.abs(v) + np.square(u)",
     "y ~ {x + 1}",
-    "y ~ `a b` + x",
+    "y ~ `a b` + x + I(`a b` * 2)",
     "np.log(y) ~ x",
 ]
 
