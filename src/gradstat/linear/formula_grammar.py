@@ -12,9 +12,10 @@ such piece is parsed with :mod:`ast` (never evaluated) and must use only
 
 The formula operators themselves (``~ + - * / : ** ^ | %in%`` and parentheses) are
 handled by formulaic's parser and never run Python; bare and `back-quoted` column names are
-looked up, not evaluated. The ``.`` shorthand (all other columns) is not supported. Anything else (attribute access, other calls, subscripts, lambdas,
-comprehensions, ``and``/``or``, names starting with ``_``) raises :class:`UnsafeFormulaError`
-naming the offending piece.
+looked up, not evaluated. The ``.`` shorthand (all other columns) is not supported.
+Anything else (attribute access, other calls, subscripts, lambdas, comprehensions,
+``and``/``or``, names starting with ``_``) raises :class:`UnsafeFormulaError` naming the
+offending piece.
 """
 
 from __future__ import annotations
