@@ -609,6 +609,12 @@ CLI: list[tuple[str, Callable[[Path], list[str]], bytes | None, str]] = [
         None,
         "the call to 'open'",
     ),
+    (
+        "NaN without --missing drop",
+        lambda t: ["ols", cli_file(t, b"y,x\n1,2\n2,\n3,5\n4,4\n5,7\n"), "y ~ x"],
+        None,
+        "'x' (1); pass --missing drop to fit",
+    ),
     ("ragged CSV", lambda t: ["ols", cli_file(t, b"y,x\n1,2\n2,3,4,5,6\n"), "y ~ x"], None, "cannot read"),
 ]
 
