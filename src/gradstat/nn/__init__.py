@@ -18,7 +18,7 @@ from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
 from gradstat.nn.layers.reshape import Flatten
 from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
 from gradstat.nn.losses import MSE, CrossEntropy, HalfSquaredError, Loss
-from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
+from gradstat.nn.optim.optimisers import SGD, Adam, AdamW, Optimiser
 
 __all__ = [
     "LSTM",
@@ -26,6 +26,7 @@ __all__ = [
     "RNN",
     "SGD",
     "Adam",
+    "AdamW",
     "AvgPool2D",
     "Checkpoint",
     "Conv1D",
