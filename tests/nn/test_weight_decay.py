@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from gradstat.nn import SGD, Adam, AdamW, CrossEntropy, Dense, Sequential, Tanh, load_checkpoint, save_checkpoint
+from gradstat.nn import (
+    SGD,
+    Adam,
+    AdamW,
+    CrossEntropy,
+    Dense,
+    Sequential,
+    Tanh,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 def pair():

@@ -16,9 +16,19 @@ from gradstat.nn.layers.init import he_normal, he_uniform, xavier_normal, xavier
 from gradstat.nn.layers.pool import AvgPool2D, MaxPool1D, MaxPool2D
 from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
 from gradstat.nn.layers.reshape import Flatten
-from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
+from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import MSE, CrossEntropy, HalfSquaredError, Loss
 from gradstat.nn.optim.optimisers import SGD, Adam, AdamW, Optimiser
+from gradstat.nn.optim.schedules import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, Schedule, StepLR
+from gradstat.nn.training.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    JSONLogger,
+    LearningRateScheduler,
+    ModelCheckpoint,
+)
+from gradstat.nn.training.trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "LSTM",
@@ -28,32 +38,44 @@ __all__ = [
     "Adam",
     "AdamW",
     "AvgPool2D",
+    "CSVLogger",
+    "Callback",
     "Checkpoint",
     "Conv1D",
     "Conv2D",
+    "CosineAnnealingLR",
     "CrossEntropy",
     "Dense",
     "Dropout",
+    "EarlyStopping",
     "Embedding",
     "Explanation",
+    "ExponentialLR",
     "Flatten",
     "GradcheckResult",
     "HalfSquaredError",
+    "JSONLogger",
     "Layer",
+    "LearningRateScheduler",
     "Loss",
     "MLPClassifier",
     "MLPRegressor",
     "MaxPool1D",
     "MaxPool2D",
+    "ModelCheckpoint",
     "MulticlassPerceptron",
     "Optimiser",
     "Perceptron",
     "ReLU",
+    "ReduceLROnPlateau",
+    "Schedule",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Stacked",
+    "StepLR",
     "Tanh",
+    "Trainer",
     "TrainingDiverged",
     "explain",
     "gradcheck",

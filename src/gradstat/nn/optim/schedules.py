@@ -51,7 +51,7 @@ class CosineAnnealingLR(Schedule):
     """γ_e = η_min + (γ₀ − η_min)(1 + cos(π e / T_max)) / 2: half a cosine from γ₀ down to η_min
     over ``T_max`` epochs, then back up (the curve continues, as PyTorch's does)."""
 
-    def __init__(self, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 (PyTorch's name)
+    def __init__(self, T_max: int, eta_min: float = 0.0) -> None:
         self.T_max = _positive_int("T_max", T_max)
         if not (isinstance(eta_min, int | float) and math.isfinite(eta_min) and eta_min >= 0):
             raise ValueError(f"eta_min must be a finite number ≥ 0, got {eta_min!r}")
@@ -104,9 +104,15 @@ class ReduceLROnPlateau:
     def improves(self, value: float) -> bool:
         """Is ``value`` better than the best so far by more than the threshold?"""
         if self.mode == "min":
-            bound = self.best * (1 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold
+            bound = (
+                self.best * (1 - self.threshold)
+                if self.threshold_mode == "rel"
+                else self.best - self.threshold
+            )
             return value < bound
-        bound = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
+        bound = (
+            self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
+        )
         return value > bound
 
     def step(self, value: float, lr: float) -> float:
@@ -127,7 +133,11 @@ class ReduceLROnPlateau:
 
     def state(self) -> dict[str, Any]:
         """The counters, JSON-serialisable (for a checkpoint)."""
-        return {"best": self.best, "num_bad_epochs": self.num_bad_epochs, "cooldown_counter": self.cooldown_counter}
+        return {
+            "best": self.best,
+            "num_bad_epochs": self.num_bad_epochs,
+            "cooldown_counter": self.cooldown_counter,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.best = float(state["best"])
