@@ -1,0 +1,216 @@
+"""The one training loop: a whole run equal to PyTorch's, validation_split, callbacks, verbose."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from gradstat.nn import (
+    MSE,
+    SGD,
+    Adam,
+    AdamW,
+    Callback,
+    CrossEntropy,
+    CSVLogger,
+    Dense,
+    EarlyStopping,
+    JSONLogger,
+    LearningRateScheduler,
+    ReduceLROnPlateau,
+    Sequential,
+    StepLR,
+    Tanh,
+    Trainer,
+)
+
+
+def pair():
+    model = Sequential([Dense(4, 8, seed=0, dtype="float64"), Tanh(), Dense(8, 3, seed=1, dtype="float64")])
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.from_numpy(model.params[name]))
+    return model, net
+
+
+def data(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5).astype(int)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "schedule", "torch_schedule"),
+    [
+        (
+            lambda m: SGD(m, lr=0.2, momentum=0.9, weight_decay=0.01, nesterov=True),
+            lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9, weight_decay=0.01, nesterov=True),
+            StepLR(2, gamma=0.5),
+            lambda o: torch.optim.lr_scheduler.StepLR(o, 2, gamma=0.5),
+        ),
+        (
+            lambda m: AdamW(m, lr=0.05, weight_decay=0.1),
+            lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.1),
+            ReduceLROnPlateau(patience=0, factor=0.5, threshold=0.2),
+            lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0, factor=0.5, threshold=0.2),
+        ),
+    ],
+)
+def test_a_whole_run_equals_a_pytorch_training_loop(ours, theirs, schedule, torch_schedule):
+    """Mini-batches, loss, optimiser with weight decay and a schedule over 6 epochs: the
+    validation losses and final weights equal a plain PyTorch loop's (float64)."""
+    X, y = data(70)
+    model, net = pair()
+    history = Trainer(
+        model,
+        loss=CrossEntropy(),
+        optimiser=ours(model),
+        callbacks=[LearningRateScheduler(schedule, monitor="val_loss")],
+    ).fit(X, y, epochs=6, batch_size=16, shuffle=False, validation_split=0.2)
+    topt = theirs(net.parameters())
+    sched = torch_schedule(topt)
+    Xt, yt = torch.from_numpy(X[:56]), torch.from_numpy(y[:56])  # Keras' split: the last 20 % held out
+    Xv, yv = torch.from_numpy(X[56:]), torch.from_numpy(y[56:])
+    val, rates = [], []
+    for _ in range(6):
+        rates.append(topt.param_groups[0]["lr"])
+        for start in range(0, 56, 16):
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(net(Xt[start : start + 16]), yt[start : start + 16]).backward()
+            topt.step()
+        with torch.no_grad():
+            val.append(torch.nn.functional.cross_entropy(net(Xv), yv).item())
+        sched.step(val[-1]) if isinstance(schedule, ReduceLROnPlateau) else sched.step()
+    assert history["lr"] == rates and len(set(rates)) > 1
+    np.testing.assert_allclose(history["val_loss"], val, rtol=1e-12)
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(model.params[name], p.detach().numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_validation_split_is_the_last_rows_before_shuffling():
+    X, y = data(50)
+    split = Sequential([Dense(4, 3, seed=0, dtype="float64")])
+    split.fit(X, y, epochs=3, batch_size=8, validation_split=0.3, rng=2, verbose=0)
+    given = Sequential([Dense(4, 3, seed=0, dtype="float64")])
+    given.fit(X[:35], y[:35], epochs=3, batch_size=8, validation_data=(X[35:], y[35:]), rng=2, verbose=0)
+    assert split.history_ == given.history_
+    with pytest.raises(ValueError, match="validation_split must lie in"):
+        split.fit(X, y, validation_split=1.0, verbose=0)
+    with pytest.raises(ValueError, match="not both"):
+        split.fit(X, y, validation_split=0.2, validation_data=(X, y), verbose=0)
+    with pytest.raises(ValueError, match="leaves no training samples"):
+        split.fit(X[:1], y[:1], validation_split=0.5, verbose=0)
+
+
+def test_bad_validation_and_training_data_are_named():
+    X, y = data(20)
+    model = Sequential([Dense(4, 1, seed=0, dtype="float64")])
+    yv = np.ones((5, 1))
+    yv[2] = np.nan
+    with pytest.raises(ValueError, match="validation y contains 1 NaN"):
+        model.fit(X, y[:, None] * 1.0, loss=MSE(), validation_data=(X[:5], yv), verbose=0)
+    with pytest.raises(ValueError, match="validation y: CrossEntropy: label 9"):
+        Sequential([Dense(4, 3)]).fit(X, y, validation_data=(X[:2], np.array([0, 9])), verbose=0)
+    with pytest.raises(ValueError, match="validation X has 5 samples but validation y has 4"):
+        model.fit(X, y * 1.0, validation_data=(X[:5], yv[:4]), verbose=0)
+    with pytest.raises(ValueError, match="no training data: X has 0 rows"):
+        model.fit(np.zeros((0, 4)), np.zeros((0, 1)), verbose=0)
+    with pytest.raises(ValueError, match="verbose must be"):
+        model.fit(X, y * 1.0, verbose=3)
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.calls = []
+
+    def on_train_begin(self, logs):
+        self.calls.append(("train_begin", logs["epochs"]))
+
+    def on_epoch_begin(self, epoch, logs):
+        self.calls.append(("epoch_begin", epoch))
+
+    def on_batch_end(self, batch, logs):
+        self.calls.append(("batch", batch, logs["size"]))
+
+    def on_epoch_end(self, epoch, logs):
+        self.calls.append(("epoch_end", epoch, sorted(logs)))
+        if epoch == 1:
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs):
+        self.calls.append(("train_end", len(logs["loss"])))
+
+
+def test_user_callbacks_see_the_hooks_in_order_and_can_stop():
+    X, y = data(10)
+    rec = Recorder()
+    model = Sequential([Dense(4, 3, seed=0)])
+    model.fit(X, y, epochs=5, batch_size=4, callbacks=[rec], verbose=0)
+    epoch = [("epoch_begin", 0), ("batch", 0, 4), ("batch", 1, 4), ("batch", 2, 2)]
+    assert rec.calls == [
+        ("train_begin", 5),
+        *epoch,
+        ("epoch_end", 0, ["accuracy", "loss"]),
+        ("epoch_begin", 1),
+        *epoch[1:],
+        ("epoch_end", 1, ["accuracy", "loss"]),
+        ("train_end", 2),
+    ]
+    with pytest.raises(TypeError, match="Callback instances"):
+        model.fit(X, y, callbacks=[print], verbose=0)
+
+
+def test_early_stopping_patience_counts_like_keras():
+    """The validation loss sequence is fixed by a callback; patience p stops p epochs after the best."""
+    X, y = data(10)
+
+    class Fixed(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["score"] = [5.0, 4.0, 4.5, 3.9999, 4.2, 4.1, 1.0][epoch]
+
+    # Keras: stop once `patience` epochs in a row fail to beat the best by more than min_delta
+    for patience, min_delta, stopped in [(0, 0.0, 2), (1, 0.0, 2), (2, 0.0, 5), (2, 0.01, 3), (3, 0.0, None)]:
+        stop = EarlyStopping("score", patience=patience, min_delta=min_delta)
+        model = Sequential([Dense(4, 3, seed=0)])
+        model.fit(X, y, epochs=7, callbacks=[Fixed(), stop], verbose=0)
+        assert stop.stopped_epoch == stopped
+        assert len(model.history_["loss"]) == (7 if stopped is None else stopped + 1)
+    with pytest.raises(ValueError, match=r"monitors 'val_loss', but the epoch logged only \['accuracy', 'loss'\]"):
+        Sequential([Dense(4, 3)]).fit(X, y, callbacks=[EarlyStopping()], verbose=0)
+
+
+def test_loggers_write_one_record_per_epoch(tmp_path):
+    X, y = data(20)
+    model = Sequential([Dense(4, 3, seed=0)])
+    model.fit(
+        X,
+        y,
+        epochs=3,
+        validation_split=0.25,
+        callbacks=[CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.jsonl")],
+        verbose=0,
+    )
+    with open(tmp_path / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3] == [r["epoch"] for r in lines]
+    assert [float(r["val_loss"]) for r in rows] == model.history_["val_loss"] == [r["val_loss"] for r in lines]
+
+
+def test_verbose_2_logs_one_line_per_epoch_and_prints_nothing(caplog, capsys):
+    X, y = data(12)
+    with caplog.at_level(logging.INFO, logger="gradstat.nn.training"):
+        Sequential([Dense(4, 3, seed=0)]).fit(X, y, epochs=3, optimiser=None, verbose=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "gradstat.nn.training"]
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3: loss ")
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    model = Sequential([Dense(4, 3, seed=0)])
+    with pytest.raises(ValueError, match="bound to another model"):
+        Trainer(model, loss=CrossEntropy(), optimiser=Adam(Sequential([Dense(4, 3)])))
