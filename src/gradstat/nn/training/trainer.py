@@ -125,7 +125,7 @@ class Trainer:
             return minibatches(X, y, batch_size, order)
 
         return self.fit_batches(
-            batches, epochs=epochs, validation_data=validation_data, initial_epoch=initial_epoch
+            batches, epochs=epochs, validation_data=validation_data, initial_epoch=initial_epoch, rng=self.rng
         )
 
     def _targets(self, X: np.ndarray, y: np.ndarray, name: str) -> np.ndarray:
@@ -147,10 +147,11 @@ class Trainer:
         epochs: int,
         validation_data: tuple[Any, Any] | None = None,
         initial_epoch: int = 0,
+        rng: np.random.Generator | None = None,
     ) -> dict[str, list[float]]:
         """Train for epochs ``initial_epoch`` … ``epochs − 1`` on ``batches(epoch)``; returns ``history``.
 
-        A NaN or infinite batch loss raises ``TrainingDiverged`` with the model holding the
+        ``rng``, the generator ``batches`` draws from, is saved by ``ModelCheckpoint``. A NaN or infinite batch loss raises ``TrainingDiverged`` with the model holding the
         weights of the last batch whose loss was finite.
         """
         _positive_int("epochs", epochs)
@@ -168,6 +169,8 @@ class Trainer:
             validation_data = (Xv, self._targets(Xv, yv, "validation y"))
         if initial_epoch == 0:
             self.history.clear()
+        if rng is not None:
+            self.rng = rng
         self.epoch, self.stop_training = initial_epoch, False
         self.model.train()
         begin: dict[str, Any] = {"epochs": epochs, "initial_epoch": initial_epoch}
