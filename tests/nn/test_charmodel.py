@@ -133,3 +133,39 @@ def test_benchmark_smoke_runs():
         env={**os.environ, "PYTHONPATH": path},
     )
     assert "RNN" in result.stdout and "LSTM" in result.stdout and "ratio" in result.stdout
+
+
+def test_command_line_refuses_bad_options_and_a_changed_resume(tmp_path, capsys):
+    for option, value in [
+        ("--sample", "-3"),
+        ("--max-chars", "0"),
+        ("--hidden", "0"),
+        ("--temperature", "0"),
+    ]:
+        with pytest.raises(SystemExit):
+            main([option, value, "--checkpoint-dir", str(tmp_path / "never")])
+        assert f"argument {option}: must be" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+    common = ["--arch", "rnn", "--hidden", "8", "--max-chars", "2000", "--batch-size", "8", "--no-progress"]
+    ck = ["--checkpoint-dir", str(tmp_path)]
+    assert main([*common, *ck, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main([*common, *ck, "--epochs", "2"]) == 1  # a second run over the first
+    assert "already holds a model: pass --resume" in capsys.readouterr().err
+    for changed, message in [
+        (["--lr", "0.01"], "--lr 0.01 differs from the run being resumed (--lr 0.002"),
+        (["--max-chars", "2500"], "--max-chars 2500 differs"),
+        (["--seq-length", "20"], "--seq-length 20 differs"),
+    ]:
+        assert main([*common, *ck, "--epochs", "2", "--resume", *changed]) == 1
+        assert message in capsys.readouterr().err
+    (tmp_path / ".gradstat.lock").write_text(f"{os.getpid()}\n")
+    assert main([*common, *ck, "--epochs", "2", "--resume"]) == 1
+    assert "in use by another trainer" in capsys.readouterr().err
+    assert CharModel.load(tmp_path).epoch_ == 1
+
+
+def test_library_resume_refuses_changed_settings(tmp_path):
+    small(epochs=1).fit(TEXT, checkpoint_dir=tmp_path, verbose=0)
+    with pytest.raises(ValueError, match=r"trained with lr=0\.01, this model has lr=0\.02"):
+        small(epochs=2, lr=0.02).fit(TEXT, checkpoint_dir=tmp_path, resume=True, verbose=0)

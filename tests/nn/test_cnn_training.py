@@ -164,7 +164,17 @@ def test_command_line_refuses_a_resume_with_other_options_and_a_second_trainer(t
     data.mkdir()
     write_idx_dataset(data)
     ck = tmp_path / "ck"
-    common = ["--arch", "lenet5", "--data", str(data), "--quiet", "--limit", "32", "--checkpoint-dir", str(ck)]
+    common = [
+        "--arch",
+        "lenet5",
+        "--data",
+        str(data),
+        "--quiet",
+        "--limit",
+        "32",
+        "--checkpoint-dir",
+        str(ck),
+    ]
     assert train_images([*common, "--epochs", "1"]) == 0
     capsys.readouterr()
     for changed, message in [
@@ -193,7 +203,17 @@ def test_command_line_resumes_from_the_last_readable_checkpoint(tmp_path, capsys
     data.mkdir()
     write_idx_dataset(data)
     ck = tmp_path / "ck"
-    common = ["--arch", "lenet5", "--data", str(data), "--quiet", "--limit", "32", "--checkpoint-dir", str(ck)]
+    common = [
+        "--arch",
+        "lenet5",
+        "--data",
+        str(data),
+        "--quiet",
+        "--limit",
+        "32",
+        "--checkpoint-dir",
+        str(ck),
+    ]
     assert train_images([*common, "--epochs", "2"]) == 0
     (ck / "epoch-002.safetensors").write_bytes(b"\x00" * 10)  # truncated by a crash
     capsys.readouterr()

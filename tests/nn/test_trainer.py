@@ -181,7 +181,9 @@ def test_early_stopping_patience_counts_like_keras():
         model.fit(X, y, epochs=7, callbacks=[Fixed(), stop], verbose=0)
         assert stop.stopped_epoch == stopped
         assert len(model.history_["loss"]) == (7 if stopped is None else stopped + 1)
-    with pytest.raises(ValueError, match=r"monitors 'val_loss', but the epoch logged only \['accuracy', 'loss'\]"):
+    with pytest.raises(
+        ValueError, match=r"monitors 'val_loss', but the epoch logged only \['accuracy', 'loss'\]"
+    ):
         Sequential([Dense(4, 3)]).fit(X, y, callbacks=[EarlyStopping()], verbose=0)
 
 
@@ -200,7 +202,9 @@ def test_loggers_write_one_record_per_epoch(tmp_path):
         rows = list(csv.DictReader(f))
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3] == [r["epoch"] for r in lines]
-    assert [float(r["val_loss"]) for r in rows] == model.history_["val_loss"] == [r["val_loss"] for r in lines]
+    assert (
+        [float(r["val_loss"]) for r in rows] == model.history_["val_loss"] == [r["val_loss"] for r in lines]
+    )
 
 
 def test_verbose_2_logs_one_line_per_epoch_and_prints_nothing(caplog, capsys):
@@ -214,3 +218,46 @@ def test_verbose_2_logs_one_line_per_epoch_and_prints_nothing(caplog, capsys):
     model = Sequential([Dense(4, 3, seed=0)])
     with pytest.raises(ValueError, match="bound to another model"):
         Trainer(model, loss=CrossEntropy(), optimiser=Adam(Sequential([Dense(4, 3)])))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_truncated_bptt_equals_pytorch_with_detached_state(cell):
+    """carry_state=True: each chunk starts from the state the previous chunk ended with and the
+    gradient stops there — PyTorch's loop with ``h.detach()`` between chunks (float64, SGD)."""
+    from gradstat.nn import LSTM, RNN
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 12, 3))
+    y = rng.standard_normal((4, 12, 2))
+    rec = (RNN if cell == "rnn" else LSTM)(3, 5, dtype="float64", seed=0)
+    model = Sequential([rec, Dense(5, 2, seed=1, dtype="float64")])
+    net = (torch.nn.RNN if cell == "rnn" else torch.nn.LSTM)(3, 5, batch_first=True).double()
+    head = torch.nn.Linear(5, 2).double()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.from_numpy(rec.params[name.removesuffix("_l0")]))
+        head.weight.copy_(torch.from_numpy(model.params["1.weight"]))
+        head.bias.copy_(torch.from_numpy(model.params["1.bias"]))
+
+    def chunks(epoch):
+        return [(x[:, s : s + 4], y[:, s : s + 4]) for s in range(0, 12, 4)]
+
+    history = Trainer(model, loss=MSE(), optimiser=SGD(model, lr=0.3), carry_state=True).fit_batches(
+        chunks, epochs=2
+    )
+    topt = torch.optim.SGD([*net.parameters(), *head.parameters()], lr=0.3)
+    losses = []
+    for _ in range(2):
+        state, total = None, 0.0
+        for s in range(0, 12, 4):
+            out, state = net(torch.from_numpy(x[:, s : s + 4]), state)
+            loss = torch.nn.functional.mse_loss(head(out), torch.from_numpy(y[:, s : s + 4]))
+            topt.zero_grad()
+            loss.backward()
+            topt.step()
+            state = tuple(h.detach() for h in state) if cell == "lstm" else state.detach()
+            total += loss.item()
+        losses.append(total / 3)
+    np.testing.assert_allclose(history["loss"], losses, rtol=1e-12)
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(rec.params[name.removesuffix("_l0")], p.detach().numpy(), rtol=1e-10)

@@ -61,13 +61,16 @@ def check_resume(directory: Path, options: dict[str, Any]) -> None:
             "start a new run in another --checkpoint-dir"
         ) from None
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is unreadable ({exc}): start a new run in another --checkpoint-dir") from None
+        raise ValueError(
+            f"{path} is unreadable ({exc}): start a new run in another --checkpoint-dir"
+        ) from None
     for name, value in options.items():
         if name in saved and saved[name] != value:
             flag = "--" + name.replace("_", "-")
             raise ValueError(
                 f"{flag} {value} differs from the run being resumed ({flag} {saved[name]}, saved in {path}): "
-                f"--resume continues a run with its own options — drop {flag} or start another --checkpoint-dir"
+                f"--resume continues a run with its own options — drop {flag} "
+                "or start another --checkpoint-dir"
             )
 
 

@@ -112,7 +112,10 @@ def _last_readable(found: dict[int, Path]) -> tuple[int, Checkpoint]:
             print(f"warning: {found[epoch]} is unreadable ({exc}); trying the one before", file=sys.stderr)
             continue
         if not isinstance(state.model, Sequential) or state.optimiser is None or state.rng is None:
-            print(f"warning: {found[epoch]} is not a training checkpoint; trying the one before", file=sys.stderr)
+            print(
+                f"warning: {found[epoch]} is not a training checkpoint; trying the one before",
+                file=sys.stderr,
+            )
             continue
         return epoch, state
     raise ValueError(f"no readable checkpoint among {len(found)} in {next(iter(found.values())).parent}")

@@ -84,7 +84,8 @@ def main(argv: list[str]) -> int:
         if directory is not None and (directory / CHECKPOINT).exists():
             if not args.resume:
                 raise FileExistsError(
-                    f"{directory} already holds a model: pass --resume to continue, or choose another --checkpoint-dir"
+                    f"{directory} already holds a model: pass --resume to continue, "
+                    "or choose another --checkpoint-dir"
                 )
             check_resume(directory, options)
         text = load_text(args.corpus)

@@ -245,7 +245,8 @@ class CharModel:
         for key, value in self.saved_settings(directory).items():
             if getattr(self, key, value) != value:
                 raise ValueError(
-                    f"{directory} was trained with {key}={value!r}, this model has {key}={getattr(self, key)!r}: "
+                    f"{directory} was trained with {key}={value!r}, "
+                    f"this model has {key}={getattr(self, key)!r}: "
                     "resume with the same settings (only epochs may change)"
                 )
         meta = json.loads((directory / VOCABULARY).read_text())

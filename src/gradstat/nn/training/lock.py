@@ -42,8 +42,9 @@ class DirectoryLock:
                 owner = self._owner()
                 if _running(owner):
                     raise DirectoryLocked(
-                        f"{self.directory} is in use by another trainer (pid {owner}, lock file {self.path}): "
-                        "wait for it to finish, or choose another checkpoint directory"
+                        f"{self.directory} is in use by another trainer "
+                        f"(pid {owner}, lock file {self.path}): wait for it to finish, "
+                        "or choose another checkpoint directory"
                     ) from None
                 logger.warning("removing the stale lock %s of pid %s, which no longer runs", self.path, owner)
                 self.path.unlink(missing_ok=True)
@@ -63,7 +64,8 @@ class DirectoryLock:
             return int(text)
         except ValueError:
             raise DirectoryLocked(
-                f"{self.path} holds no process id ({text[:40]!r}); remove it if no trainer is using {self.directory}"
+                f"{self.path} holds no process id ({text[:40]!r}); "
+                f"remove it if no trainer is using {self.directory}"
             ) from None
 
     def release(self) -> None:

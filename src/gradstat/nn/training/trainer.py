@@ -151,8 +151,9 @@ class Trainer:
     ) -> dict[str, list[float]]:
         """Train for epochs ``initial_epoch`` … ``epochs − 1`` on ``batches(epoch)``; returns ``history``.
 
-        ``rng``, the generator ``batches`` draws from, is saved by ``ModelCheckpoint``. A NaN or infinite batch loss raises ``TrainingDiverged`` with the model holding the
-        weights of the last batch whose loss was finite.
+        ``rng``, the generator ``batches`` draws from, is saved by ``ModelCheckpoint``. A NaN
+        or infinite batch loss raises ``TrainingDiverged`` with the model holding the weights
+        of the last batch whose loss was finite.
         """
         _positive_int("epochs", epochs)
         if (
