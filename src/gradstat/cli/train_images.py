@@ -22,7 +22,7 @@ import numpy as np
 
 from gradstat.cli.runs import check_resume, positive_float, positive_int, save_run_options
 from gradstat.datasets.images import ImageData, load_digits_images, load_idx
-from gradstat.nn.io import Checkpoint, load_checkpoint
+from gradstat.nn.io import ModelFileError, resume_checkpoint
 from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy
 from gradstat.nn.models.architectures import ARCHITECTURES, build
@@ -103,24 +103,6 @@ class _Report(Callback):
         )
 
 
-def _last_readable(found: dict[int, Path]) -> tuple[int, Checkpoint]:
-    """The newest checkpoint that loads; unreadable newer ones are reported and skipped."""
-    for epoch in sorted(found, reverse=True):
-        try:
-            state = load_checkpoint(found[epoch])
-        except Exception as exc:  # any failure to read means: fall back to the one before
-            print(f"warning: {found[epoch]} is unreadable ({exc}); trying the one before", file=sys.stderr)
-            continue
-        if not isinstance(state.model, Sequential) or state.optimiser is None or state.rng is None:
-            print(
-                f"warning: {found[epoch]} is not a training checkpoint; trying the one before",
-                file=sys.stderr,
-            )
-            continue
-        return epoch, state
-    raise ValueError(f"no readable checkpoint among {len(found)} in {next(iter(found.values())).parent}")
-
-
 def _train(args: argparse.Namespace) -> int:
     directory: Path = args.checkpoint_dir
     options = {name: getattr(args, name) for name in RUN_OPTIONS}
@@ -140,11 +122,14 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.data} holds no training images")
     n_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
     if found:
-        start, state = _last_readable(found)
-        assert isinstance(state.model, Sequential) and state.optimiser is not None
+        # the newest checkpoint that loads: a corrupt last one falls back to the one before (logged)
+        state, path = resume_checkpoint(*(found[e] for e in sorted(found, reverse=True)))
+        start = state.epoch
+        if not isinstance(state.model, Sequential) or state.optimiser is None:
+            raise ModelFileError(f"{path} is not a training checkpoint of a Sequential model")
         model, optimiser, rng = state.model, state.optimiser, state.rng
         model.output_shape((None, *x_train.shape[1:]))  # the data must fit the saved network
-        print(f"resuming {found[start].name} (epoch {start} of {args.epochs})")
+        print(f"resuming {path.name} (epoch {start} of {args.epochs})")
     else:
         start = 0
         model = build(args.arch, x_train.shape[1:], n_classes, seed=args.seed)

@@ -122,7 +122,7 @@ class CrossEntropy(Loss):
 
 
 def class_labels(target: np.ndarray, n_classes: int) -> np.ndarray:
-    """Integer class labels in 0..n_classes − 1 (integral floats are accepted), else ValueError."""
+    """``target`` as integer class labels in 0..n_classes − 1 (integral floats accepted), else ValueError."""
     if target.dtype.kind not in "iu":
         if target.dtype.kind != "f" or not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
             raise ValueError(f"CrossEntropy: class labels must be integers, got dtype {target.dtype}")

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradstat.nn.io import load_checkpoint, save_checkpoint
+from gradstat.nn.io import resume_checkpoint, save_checkpoint
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.embedding import Embedding
-from gradstat.nn.layers.recurrent import CELLS, Stacked, State
+from gradstat.nn.layers.recurrent import CELLS, Stacked
 from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy
 from gradstat.nn.optim.optimisers import Adam, Optimiser
@@ -123,11 +123,6 @@ class CharModel:
                 Dense(self.hidden_size, vocab, seed=self.seed + 2),
             ]
         )
-
-    def _run(self, ids: np.ndarray, state: State | None) -> np.ndarray:
-        """Logits (batch, time, vocab) for token ids, starting from ``state``."""
-        emb, rec, out = self.network_.layers
-        return out.forward(rec.forward(emb.forward(ids), state))  # type: ignore[call-arg]
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -251,7 +246,7 @@ class CharModel:
                 )
         meta = json.loads((directory / VOCABULARY).read_text())
         self.vocabulary_ = Vocabulary(meta["chars"])
-        ck = load_checkpoint(directory / CHECKPOINT)
+        ck, _ = resume_checkpoint(directory / CHECKPOINT)  # a corrupt last save falls back to .prev
         assert isinstance(ck.model, Sequential) and ck.optimiser is not None and ck.rng is not None
         self.network_, self.optimiser_, self.rng_, self.epoch_ = ck.model, ck.optimiser, ck.rng, ck.epoch
         self.network_.history_ = ck.history
@@ -284,16 +279,20 @@ class CharModel:
             raise ValueError("prime must hold at least one character")
         rng = np.random.default_rng(seed)
         ids = self.vocabulary_.encode(prime)[None]
-        rec = self.network_.layers[1]
-        logits = self._run(ids, None)[0, -1]
-        chosen: list[int] = []
-        for _ in range(n_chars):
-            z = logits.astype(np.float64) / temperature
-            p = np.exp(z - z.max())
-            p /= p.sum()  # softmax(z / T)
-            nxt = int(rng.choice(len(p), p=p))
-            chosen.append(nxt)
-            logits = self._run(np.array([[nxt]]), rec.state)[0, -1]  # type: ignore[attr-defined]
+        net = self.network_
+        net.reset_state().carry_state()  # each character continues from the state the last one left
+        try:
+            logits = net.forward(ids)[0, -1]
+            chosen: list[int] = []
+            for _ in range(n_chars):
+                z = logits.astype(np.float64) / temperature
+                p = np.exp(z - z.max())
+                p /= p.sum()  # softmax(z / T)
+                nxt = int(rng.choice(len(p), p=p))
+                chosen.append(nxt)
+                logits = net.forward(np.array([[nxt]]))[0, -1]
+        finally:
+            net.carry_state(False).reset_state()
         return self.vocabulary_.decode(chosen)
 
     def get_params(self) -> dict[str, Any]:

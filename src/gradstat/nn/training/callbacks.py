@@ -99,7 +99,7 @@ class EarlyStopping(Callback):
         if better:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {k: p.copy() for k, p in self.trainer.model.params.items()}
+                self.best_weights = {k: p.copy() for k, p in self.trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:  # Keras: patience 0 stops at the first epoch without gain
@@ -108,8 +108,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         if self.best_weights is not None:
-            for name, p in self.trainer.model.params.items():
-                p[...] = self.best_weights[name]
+            self.trainer.model.load_state_dict(self.best_weights)
 
 
 class ModelCheckpoint(Callback):

@@ -19,7 +19,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gradstat.nn.layers.base import Layer
-from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
 from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy, Loss, class_labels
 from gradstat.nn.optim.optimisers import Optimiser
@@ -29,7 +28,6 @@ from gradstat.nn.training.data import check_inputs, check_targets, minibatches, 
 logger = logging.getLogger("gradstat.nn.training")
 
 Batches = Callable[[int], Iterable[tuple[np.ndarray, np.ndarray]]]  # epoch → its (x, y) batches
-RECURRENT = (RNN, LSTM, Stacked)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -42,8 +40,8 @@ class Trainer:
     ``fit(X, y, …)`` trains on arrays (shuffled mini-batches, ``validation_split`` or
     ``validation_data``); ``fit_batches(batches, …)`` on any batches, ``batches(epoch)``
     giving an epoch's (x, y) pairs. ``carry_state=True`` is truncated backpropagation through
-    time: each recurrent layer of a ``Sequential`` starts a batch from the state it ended the
-    previous batch with (reset at every epoch), while the gradient stops at the batch edge.
+    time: each recurrent layer starts a batch from the state it ended the previous batch with
+    (``Layer.carry_state``; reset at every epoch), while the gradient stops at the batch edge.
     ``history`` maps each metric (``loss``, ``accuracy`` for class labels, ``val_…``) to
     its per-epoch values; pass a run's ``history`` to continue it.
     """
@@ -74,8 +72,6 @@ class Trainer:
             raise ValueError(
                 f"verbose must be 0 (silent), 1 (progress bar) or 2 (a log line per epoch), got {verbose!r}"
             )
-        if carry_state and not isinstance(model, Sequential):
-            raise ValueError("carry_state=True needs a Sequential model")
         self.model, self.loss, self.optimiser = model, loss, optimiser
         self.callbacks = list(callbacks)
         self.verbose = int(verbose)
@@ -84,7 +80,6 @@ class Trainer:
         self.rng: np.random.Generator | None = None
         self.epoch = 0  # epochs completed
         self.stop_training = False
-        self._states: dict[int, Any] = {}
 
     # --- arrays -------------------------------------------------------------------------------
     def fit(
@@ -213,43 +208,25 @@ class Trainer:
     ) -> dict[str, float]:
         loss, model = self.loss, self.model
         total, weight_sum, correct, labelled = 0.0, 0, 0, 0
-        self._states = {}
-        for b, (xb, yb) in enumerate(batches):
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out = self._forward(xb)
-                value = loss.forward(out, yb)
-            if not math.isfinite(value):
-                for name, p in model.params.items():
-                    if name in snapshot:
-                        p[...] = snapshot[name]
-                raise TrainingDiverged(
-                    f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights of "
-                    "the last finite-loss step were kept — lower the learning rate or clip "
-                    "gradients (clip_norm=)"
-                )
-            for name, p in model.params.items():  # this step's loss is finite: keep its weights
-                if name in snapshot:
-                    np.copyto(snapshot[name], p)
-                else:
-                    snapshot[name] = p.copy()
-            with np.errstate(over="ignore", invalid="ignore"):
-                grad = loss.backward()
-                if isinstance(model, Sequential):
-                    model.backward(grad, input_grad=False)
-                else:
-                    model.backward(grad)
-                self.optimiser.step()
-            weight = int(np.prod(out.shape[:-1])) if out.ndim > 1 else 1  # the samples of a mean
-            if loss.reduction == "sum":
-                weight = 1
-            total += value * weight
-            weight_sum += weight
-            if isinstance(loss, CrossEntropy) and yb.shape == out.shape[:-1]:
-                correct += int(np.count_nonzero(out.argmax(axis=-1) == yb))
-                labelled += yb.size
-            logs = {"batch": b, "size": len(xb), "loss": value}
-            for cb in self.callbacks:
-                cb.on_batch_end(b, logs)
+        if self.carry_state:
+            model.reset_state().carry_state()
+        try:
+            for b, (xb, yb) in enumerate(batches):
+                value, out = self._step(epoch, b, xb, yb, snapshot)
+                weight = int(np.prod(out.shape[:-1])) if out.ndim > 1 else 1  # the samples of a mean
+                if loss.reduction == "sum":
+                    weight = 1
+                total += value * weight
+                weight_sum += weight
+                if isinstance(loss, CrossEntropy) and yb.shape == out.shape[:-1]:
+                    correct += int(np.count_nonzero(out.argmax(axis=-1) == yb))
+                    labelled += yb.size
+                logs = {"batch": b, "size": len(xb), "loss": value}
+                for cb in self.callbacks:
+                    cb.on_batch_end(b, logs)
+        finally:
+            if self.carry_state:
+                model.carry_state(False).reset_state()
         if weight_sum == 0:
             raise ValueError(f"epoch {epoch + 1} had no batches")
         record = {"loss": total / (weight_sum if loss.reduction == "mean" else 1)}
@@ -257,17 +234,31 @@ class Trainer:
             record["accuracy"] = correct / labelled
         return record
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        if not self.carry_state:
-            return self.model.forward(x)
-        assert isinstance(self.model, Sequential)
-        for i, layer in enumerate(self.model.layers):
-            if isinstance(layer, RECURRENT):  # start where the previous batch ended
-                x = layer.forward(x, self._states.get(i))
-                self._states[i] = layer.state
+    def _step(
+        self, epoch: int, b: int, xb: np.ndarray, yb: np.ndarray, snapshot: dict[str, np.ndarray]
+    ) -> tuple[float, np.ndarray]:
+        """Forward, loss, backward and optimiser step on one batch; returns the loss and output."""
+        loss, model = self.loss, self.model
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = model.forward(xb)
+            value = loss.forward(out, yb)
+        if not math.isfinite(value):
+            if snapshot:
+                model.load_state_dict(snapshot)
+            raise TrainingDiverged(
+                f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights of "
+                "the last finite-loss step were kept — lower the learning rate or clip "
+                "gradients (clip_norm=)"
+            )
+        for name, p in model.state_dict().items():  # this step's loss is finite: keep its weights
+            if name in snapshot:
+                np.copyto(snapshot[name], p)
             else:
-                x = layer.forward(x)
-        return x
+                snapshot[name] = p.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            model.backward(loss.backward(), input_grad=False)
+            self.optimiser.step()
+        return value, out
 
 
 def evaluate(model: Layer, X: np.ndarray, y: np.ndarray, loss: Loss, prefix: str = "") -> dict[str, float]:
