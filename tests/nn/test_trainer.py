@@ -261,3 +261,48 @@ def test_truncated_bptt_equals_pytorch_with_detached_state(cell):
     np.testing.assert_allclose(history["loss"], losses, rtol=1e-12)
     for name, p in net.named_parameters():
         np.testing.assert_allclose(rec.params[name], p.detach().numpy(), rtol=1e-10)
+
+
+def test_a_resumed_run_with_stateful_callbacks_equals_the_straight_run(tmp_path):
+    """Plateau-schedule and early-stopping counters travel beside the checkpoint: 3 + 7 epochs
+    give the straight 10 epochs' weights, rates and history bit for bit."""
+    from gradstat.nn import ModelCheckpoint, load_checkpoint, restore_callbacks
+
+    X, y = data(64)
+    scores = [5.0, 4.0, 4.5, 4.4, 4.6, 3.0, 3.1, 3.2, 3.3, 2.0]
+
+    class Score(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["score"] = scores[epoch]
+
+    def callbacks():
+        return [
+            Score(),
+            LearningRateScheduler(ReduceLROnPlateau(patience=1, factor=0.5, cooldown=1), monitor="score"),
+            EarlyStopping("score", patience=4),
+            ModelCheckpoint(tmp_path / "epoch-{epoch}.safetensors"),
+        ]
+
+    def run(model, optimiser, rng, cbs, epochs, initial_epoch=0):
+        model.fit(X, y, epochs=epochs, batch_size=16, validation_split=0.25, optimiser=optimiser, rng=rng,
+                  callbacks=cbs, initial_epoch=initial_epoch, verbose=0)  # fmt: skip
+
+    def model():
+        return Sequential(
+            [Dense(4, 8, seed=0, dtype="float64"), Tanh(), Dense(8, 3, seed=1, dtype="float64")]
+        )
+
+    straight = model()
+    run(straight, Adam(straight, lr=0.05), 4, callbacks(), 10)
+    assert straight.history_["lr"] == [0.05] * 4 + [0.025] * 4 + [0.0125] * 2  # cuts after epochs 4 and 8
+    first = model()
+    run(first, Adam(first, lr=0.05), 4, callbacks(), 3)
+    ck = load_checkpoint(tmp_path / "epoch-3.safetensors")
+    resumed = callbacks()
+    restore_callbacks(tmp_path / "epoch-3.safetensors", resumed)
+    run(ck.model, ck.optimiser, ck.rng, resumed, 10, initial_epoch=3)
+    assert ck.model.history_ == straight.history_
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(ck.model.state_dict()[name], value)
+    with pytest.raises(ValueError, match="holds the states of"):
+        restore_callbacks(tmp_path / "epoch-3.safetensors", [EarlyStopping()])

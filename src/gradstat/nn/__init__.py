@@ -36,6 +36,7 @@ from gradstat.nn.training.callbacks import (
     JSONLogger,
     LearningRateScheduler,
     ModelCheckpoint,
+    restore_callbacks,
 )
 from gradstat.nn.training.trainer import Trainer, TrainingDiverged
 
@@ -98,6 +99,7 @@ __all__ = [
     "load_checkpoint",
     "plot_gradient_by_lag",
     "read_state_dict",
+    "restore_callbacks",
     "resume_checkpoint",
     "save",
     "save_checkpoint",

@@ -187,7 +187,7 @@ class Trainer:
                 for key, value in logs.items():
                     self.history.setdefault(key, []).append(value)
                 self.epoch = epoch + 1
-                for cb in self.callbacks:
+                for cb in sorted(self.callbacks, key=lambda c: c.runs_last):  # stable: list order
                     cb.on_epoch_end(epoch, logs)
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items())
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
