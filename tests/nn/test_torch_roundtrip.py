@@ -208,7 +208,7 @@ def test_nested_recurrent_keys_in_a_sequential(tmp_path):
 
 def test_strict_loading_names_missing_and_unexpected_keys():
     layer = gnn.Dense(2, 3, dtype="float64")
-    with pytest.raises(KeyError, match=r"missing keys \['bias'\], unexpected keys \['b'\]"):
+    with pytest.raises(ValueError, match=r"missing keys \['bias'\], unexpected keys \['b'\]"):
         layer.load_state_dict({"weight": np.zeros((3, 2)), "b": np.zeros(3)})
     with pytest.raises(ValueError, match=r"'weight' has shape \(2, 3\), the layer needs \(3, 2\)"):
         layer.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(3)})

@@ -377,9 +377,16 @@ def _rebuild(
         state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
         if version == "1":
             state = {_version1_key(model, k): v for k, v in state.items()}
-        unknown = sorted({k.split("/", 1)[-1] for k in state} - set(model.params))
-        if unknown:
-            raise ModelFileError(f"{path}: optimiser state for unknown parameters {unknown}")
+        params = model.params
+        for key, value in state.items():
+            name = key.split("/", 1)[-1]
+            if name not in params:
+                raise ModelFileError(f"{path}: optimiser state {key!r} for an unknown parameter")
+            if value.shape != params[name].shape:
+                raise ModelFileError(
+                    f"{path}: optimiser state {key!r} has shape {value.shape}, "
+                    f"the parameter {params[name].shape}"
+                )
         optimiser.load_state(state, int(info["steps"]))
     rng = None
     if "rng" in meta:

@@ -132,12 +132,19 @@ class Sequential(Container):
         return frame
 
     def explain(
-        self, x: np.ndarray, target: np.ndarray, loss: Loss | None = None, lr: float | None = None
+        self,
+        x: np.ndarray,
+        target: np.ndarray,
+        loss: Loss | None = None,
+        lr: float | None = None,
+        *,
+        weight: str | None = None,
     ) -> Explanation:
-        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network."""
+        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network, or for
+        one weight of any network (``weight="2.weight[3, 5]"``)."""
         from gradstat.nn.inspection.explain import explain
 
-        return explain(self, x, target, loss, lr=lr)
+        return explain(self, x, target, loss, lr=lr, weight=weight)
 
     def save(self, path: str | pathlib.Path) -> None:
         """Weights as safetensors, architecture as JSON in its metadata (see ``gradstat.nn.io``)."""
