@@ -63,9 +63,10 @@ class Vocabulary:
 class CharModel:
     """Character language model trained by truncated BPTT with Adam and gradient clipping.
 
-    ``fit(text)`` learns ``vocabulary_``, ``network_`` (a ``Sequential``) and ``history_``
-    (loss and perplexity per epoch); with ``checkpoint_dir`` it saves after every epoch, and
-    ``resume=True`` continues from the last saved epoch. ``sample`` generates text.
+    ``fit(text)`` learns ``vocabulary_``, ``network_`` (a ``Sequential``, trained by the
+    ``Trainer``) and ``history_`` (loss, accuracy and perplexity per epoch); with
+    ``checkpoint_dir`` it saves after every epoch, and ``resume=True`` continues from the
+    last saved epoch with the same settings. ``sample`` generates text.
     """
 
     vocabulary_: Vocabulary
