@@ -1,6 +1,7 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
 from gradstat import datasets
+from gradstat.generalised import GLM, GLMResults, glm
 from gradstat.linear import OLS, CollinearityWarning, OLSResults, compare, ols
 from gradstat.regularisation import (
     ElasticNet,
@@ -19,10 +20,12 @@ from gradstat.regularisation import (
 __all__ = [
     "OLS",
     "CollinearityWarning",
+    "GLM",
     "ElasticNet",
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "GLMResults",
     "OLSResults",
     "Ridge",
     "RidgeCV",
@@ -31,6 +34,7 @@ __all__ = [
     "compare",
     "datasets",
     "enet_path",
+    "glm",
     "lasso_path",
     "ols",
     "ridge_path",
