@@ -1,8 +1,8 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
 from gradstat import datasets
-from gradstat.generalised import GLM, GLMResults, glm
-from gradstat.linear import OLS, CollinearityWarning, OLSResults, compare, ols
+from gradstat.generalised import GLM, GLMResults, compare, glm
+from gradstat.linear import OLS, CollinearityWarning, OLSResults, ols
 from gradstat.regularisation import (
     ElasticNet,
     ElasticNetCV,

@@ -13,7 +13,7 @@ The default is ``Chisq`` for binomial and poisson and ``F`` for gaussian and gam
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -138,3 +138,15 @@ def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
         index=[f.design.formula for f in fits],
     )
     return _tests(table, last.dispersion, last.df_resid, chosen)
+
+
+def compare(*fits: Any, **options: Any) -> pd.DataFrame:
+    """Tests between nested fits, smallest first: GLMs by :func:`compare_glm`, least-squares fits
+    by :func:`gradstat.linear.compare` (the F-test of R's ``anova(m1, m2)``)."""
+    if fits and all(isinstance(fit, GLMResults) for fit in fits):
+        return compare_glm(*fits, **options)
+    if any(isinstance(fit, GLMResults) for fit in fits):
+        raise TypeError("compare(): pass either GLM fits only or least-squares fits only, not a mixture")
+    from gradstat.linear import compare as compare_ols
+
+    return compare_ols(*fits, **options)

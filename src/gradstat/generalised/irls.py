@@ -8,9 +8,9 @@ with the project's QR solver on the rows scaled by √W (:func:`gradstat.linear.
 no inverse of X'WX is ever formed). It is Fisher scoring, and Newton's method for a canonical
 link. A step that gives a non-finite deviance or μ / η outside the family's range is halved
 (R's rule). Convergence: the relative change in deviance |D − D_old| / (|D| + 0.1) < ``tol``
-and the largest coefficient change below ``tol`` times the largest coefficient (R stops on the
-deviance alone, which leaves ~√tol in β for a non-canonical link), and
-max |Δβ| <= 1e-9 max |β|.
+and the largest coefficient change max |Δβ| below 1e-11 max |β| or no smaller than the step
+before (rounding level reached). R stops on the deviance alone, which leaves ~√tol relative
+error in β for a non-canonical link.
 
 At convergence one more solve with the weights at β̂ gives (X'WX)⁻¹ at the estimate itself.
 """
@@ -26,7 +26,7 @@ from gradstat.generalised.families import Family, Link
 from gradstat.linear.lstsq import LeastSquaresFit, least_squares
 
 _MAX_HALVINGS = 30
-COEF_TOL = 1e-9  # converged only when max |Δβ| <= COEF_TOL max |β| as well
+COEF_TOL = 1e-11  # converged only when max |Δβ| <= COEF_TOL max |β| as well (or steps stop shrinking)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def irls(
     dev_old = deviance(family, y, mu, w)
     beta_old: np.ndarray | None = None
     change = math.inf
+    previous_step = math.inf
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
@@ -103,9 +104,10 @@ def irls(
         step = math.inf if beta_old is None else float(np.max(np.abs(beta - beta_old), initial=0.0))
         size = float(np.max(np.abs(beta), initial=0.0))
         eta, mu, dev_old, beta_old = eta_new, mu_new, dev, beta
-        if change < tol and step <= COEF_TOL * size:
-            converged = True
+        if change < tol and (step <= COEF_TOL * size or step >= previous_step):
+            converged = True  # steps at the rounding level stop shrinking
             break
+        previous_step = step
     final, W = _wls(X, y, w, offset, eta, mu, family, link)
     coef = np.where(final.aliased, np.nan, beta_old if beta_old is not None else 0.0)
     return IRLSFit(coef, eta, mu, W, dev_old, it, converged, change, final)
