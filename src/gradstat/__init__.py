@@ -1,7 +1,7 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
 from gradstat import datasets
-from gradstat.generalised import GLM, GLMResults, compare, glm
+from gradstat.generalised import GLM, GLMResults, LogisticRegression, compare, glm
 from gradstat.linear import OLS, CollinearityWarning, OLSResults, ols
 from gradstat.regularisation import (
     ElasticNet,
@@ -25,6 +25,7 @@ __all__ = [
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "LogisticRegression",
     "GLMResults",
     "OLSResults",
     "Ridge",

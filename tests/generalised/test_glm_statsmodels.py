@@ -97,9 +97,9 @@ def _fit_both(case):
         kwargs["var_weights"] = FRAME[wcol].to_numpy()
     if ocol:
         kwargs["offset"] = FRAME[ocol].to_numpy()
-    model = sm.GLM(y, X, family=FAMILIES[family](link=LINKS[link]()), **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' DomainWarning for non-canonical links
+        model = sm.GLM(y, X, family=FAMILIES[family](link=LINKS[link]()), **kwargs)
         newton = model.fit(method="newton", tol=1e-13, maxiter=200, start_params=np.nan_to_num(fit.coef.to_numpy() * 0.9))
         ref = model.fit(start_params=newton.params, tol=1e-13, maxiter=200, use_t=not fit.family.fixed_dispersion)
         ref_z = model.fit(start_params=newton.params, tol=1e-13, maxiter=200)
