@@ -49,7 +49,7 @@ def test_matches_sklearn(n_classes, C, fit_intercept):
     assert _objective(ours, X, y, C) <= _objective(ref, X, y, C) + 1e-12 * abs(_objective(ref, X, y, C))
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
-    np.testing.assert_allclose(ours.predict_log_proba(X), ref.predict_log_proba(X), atol=1e-6)
+    np.testing.assert_allclose(ours.predict_log_proba(X), ref.predict_log_proba(X), rtol=1e-6, atol=1e-6)
     assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
 
 
