@@ -18,15 +18,15 @@ from gradstat.regularisation import (
 )
 
 __all__ = [
+    "GLM",
     "OLS",
     "CollinearityWarning",
-    "GLM",
     "ElasticNet",
     "ElasticNetCV",
+    "GLMResults",
     "Lasso",
     "LassoCV",
     "LogisticRegression",
-    "GLMResults",
     "OLSResults",
     "Ridge",
     "RidgeCV",

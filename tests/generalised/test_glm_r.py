@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 import statsmodels.api as sm
 from statsmodels.genmod.tests.results import results_glm
 
@@ -134,7 +133,9 @@ def test_scotland_gamma_inverse_matches_r():
 
 def test_cancer_gamma_log_matches_r():
     r = results_glm.CancerLog()
-    frame = pd.DataFrame(r.exog[:, :-1], columns=["age", "drug2", "drug3"]).assign(studytime=np.asarray(r.endog))
+    frame = pd.DataFrame(r.exog[:, :-1], columns=["age", "drug2", "drug3"]).assign(
+        studytime=np.asarray(r.endog)
+    )
     fit = gradstat.glm("studytime ~ age + drug2 + drug3", frame, family="gamma", link="log")
     # a non-canonical link: R stops 1.5e-10 (relative) above the minimum deviance, which IRLS run
     # to convergence reaches

@@ -100,8 +100,12 @@ def _fit_both(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' DomainWarning for non-canonical links
         model = sm.GLM(y, X, family=FAMILIES[family](link=LINKS[link]()), **kwargs)
-        newton = model.fit(method="newton", tol=1e-13, maxiter=200, start_params=np.nan_to_num(fit.coef.to_numpy() * 0.9))
-        ref = model.fit(start_params=newton.params, tol=1e-13, maxiter=200, use_t=not fit.family.fixed_dispersion)
+        newton = model.fit(
+            method="newton", tol=1e-13, maxiter=200, start_params=np.nan_to_num(fit.coef.to_numpy() * 0.9)
+        )
+        ref = model.fit(
+            start_params=newton.params, tol=1e-13, maxiter=200, use_t=not fit.family.fixed_dispersion
+        )
         ref_z = model.fit(start_params=newton.params, tol=1e-13, maxiter=200)
     return fit, model, newton, ref, ref_z
 
@@ -141,7 +145,12 @@ def test_likelihood_and_information_criteria(pair):
         # binomial coefficient included: statsmodels' two-column (successes, failures) model
         trials = model.var_weights
         successes = np.round(model.endog * trials)
-        counts = sm.GLM(np.c_[successes, trials - successes], fit.design.X, family=_family(fit), offset=getattr(model, "offset", None))
+        counts = sm.GLM(
+            np.c_[successes, trials - successes],
+            fit.design.X,
+            family=_family(fit),
+            offset=getattr(model, "offset", None),
+        )
         llf = counts.loglike(ref.params)
     elif fit.family.fixed_dispersion:
         llf = ref.llf
@@ -187,7 +196,10 @@ def test_prediction_with_confidence_interval(pair):
         frame = ref_z.get_prediction(exog=X0, offset=off, which=which).summary_frame(alpha=0.05)
         frame.columns = ["fit", "se", "lower", "upper"]  # linear: predicted, se, ci_*; mean: mean, mean_*
         # statsmodels maps the link-scale ends without ordering them (a decreasing link swaps them)
-        frame["lower"], frame["upper"] = np.minimum(frame.lower, frame.upper), np.maximum(frame.lower, frame.upper)
+        frame["lower"], frame["upper"] = (
+            np.minimum(frame.lower, frame.upper),
+            np.maximum(frame.lower, frame.upper),
+        )
         mine = fit.predict(new, type=kind, interval="confidence", offset=off)
         for column in ("fit", "lower", "upper"):
             np.testing.assert_allclose(mine[column], frame[column], rtol=1e-8, atol=1e-12)
@@ -205,8 +217,14 @@ def test_sequential_analysis_of_deviance(pair):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for k in range(1, len(blocks) + 1):
-            cols = sum(blocks[:k], [])
-            sub = sm.GLM(model.endog, X[:, cols], family=_family(fit), offset=getattr(model, "offset", None), var_weights=model.var_weights)
+            cols = [c for block in blocks[:k] for c in block]
+            sub = sm.GLM(
+                model.endog,
+                X[:, cols],
+                family=_family(fit),
+                offset=getattr(model, "offset", None),
+                var_weights=model.var_weights,
+            )
             devs.append(sub.fit(method="newton", tol=1e-13, maxiter=200).deviance if k > 0 else None)
             ranks.append(len(cols))
     assert list(table.index) == ["NULL", "x1", "x2", "C(g)"]

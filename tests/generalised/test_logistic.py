@@ -16,14 +16,18 @@ from gradstat._validation import ConvergenceWarning
 
 
 @parametrize_with_checks(
-    [LogisticRegression(), LogisticRegression(C=0.1, fit_intercept=False), LogisticRegression(C=1e4, max_iter=30)]
+    [
+        LogisticRegression(),
+        LogisticRegression(C=0.1, fit_intercept=False),
+        LogisticRegression(C=1e4, max_iter=30),
+    ]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
 def _objective(model, X, y, C):
-    """scikit-learn's objective C Σ log-loss + ½‖w‖² (log-loss alone for C = ∞), by scikit-learn's log_loss."""
+    """scikit-learn's objective C Σ log-loss + ½‖w‖² (log-loss alone for C = ∞), by its log_loss."""
     loss = log_loss(y, model.predict_proba(X), normalize=False)
     return loss if np.isinf(C) else C * loss + 0.5 * np.sum(model.coef_**2)
 

@@ -6,4 +6,13 @@ from gradstat.generalised.model import GLM, glm
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning
 
-__all__ = ["GLM", "GLMResults", "LogisticRegression", "SeparationWarning", "anova_glm", "compare", "compare_glm", "glm"]
+__all__ = [
+    "GLM",
+    "GLMResults",
+    "LogisticRegression",
+    "SeparationWarning",
+    "anova_glm",
+    "compare",
+    "compare_glm",
+    "glm",
+]

@@ -13,6 +13,7 @@ The default is ``Chisq`` for binomial and poisson and ``F`` for gaussian and gam
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -77,7 +78,9 @@ def anova_glm(fit: GLMResults, test: Test | None = None) -> pd.DataFrame:
             dev, rank = sub.deviance, sub.solution.rank
         rows[term] = [rank - prev_rank, prev_dev - dev, fit.nobs - rank, dev]
         prev_dev, prev_rank = dev, rank
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=["df", "deviance", "df_resid", "resid_deviance"])
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["df", "deviance", "df_resid", "resid_deviance"]
+    )
     return _tests(table, fit.dispersion, fit.df_resid, chosen)
 
 
@@ -120,7 +123,7 @@ def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
                 f"compare(): {fit.design.formula!r} (n = {fit.nobs}) and {first.design.formula!r} "
                 f"(n = {first.nobs}) are not fitted to the same responses and weights"
             )
-    for small, big in zip(fits, fits[1:], strict=False):
+    for small, big in pairwise(fits):
         if not _nested(small, big):
             raise ValueError(
                 f"compare(): {small.design.formula!r} is not nested in {big.design.formula!r}; "
@@ -132,8 +135,8 @@ def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
         {
             "df_resid": [f.df_resid for f in fits],
             "resid_deviance": [f.deviance for f in fits],
-            "df": [np.nan] + [a.df_resid - b.df_resid for a, b in zip(fits, fits[1:], strict=False)],
-            "deviance": [np.nan] + [a.deviance - b.deviance for a, b in zip(fits, fits[1:], strict=False)],
+            "df": [np.nan] + [a.df_resid - b.df_resid for a, b in pairwise(fits)],
+            "deviance": [np.nan] + [a.deviance - b.deviance for a, b in pairwise(fits)],
         },
         index=[f.design.formula for f in fits],
     )

@@ -12,8 +12,8 @@ gaussian → identity, gamma → inverse (as R).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -66,7 +66,9 @@ LINKS: dict[str, Link] = {
         lambda eta: np.maximum(stats.norm.pdf(eta), _TINY),
     ),
     "cloglog": Link("cloglog", lambda mu: np.log(-np.log1p(-mu)), _cloglog_inverse, _cloglog_mu_eta),
-    "log": Link("log", np.log, lambda eta: np.maximum(np.exp(eta), _TINY), lambda eta: np.maximum(np.exp(eta), _TINY)),
+    "log": Link(
+        "log", np.log, lambda eta: np.maximum(np.exp(eta), _TINY), lambda eta: np.maximum(np.exp(eta), _TINY)
+    ),
     "identity": Link("identity", lambda mu: mu, lambda eta: eta, np.ones_like),
     "inverse": Link(
         "inverse",
@@ -216,5 +218,7 @@ def resolve(family: str, link: str | None) -> tuple[Family, Link]:
     fam = FAMILIES[family.lower()]
     name = fam.canonical if link is None else link
     if name not in fam.links:
-        raise ValueError(f"link {name!r} is not available for the {fam.name} family; choose one of {fam.links}")
+        raise ValueError(
+            f"link {name!r} is not available for the {fam.name} family; choose one of {fam.links}"
+        )
     return fam, LINKS[name]

@@ -49,8 +49,16 @@ def deviance(family: Family, y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> fl
     return float(np.sum(w * family.unit_deviance(y, mu)))
 
 
-def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray, eta: np.ndarray, mu: np.ndarray,
-         family: Family, link: Link) -> tuple[LeastSquaresFit, np.ndarray]:
+def _wls(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    offset: np.ndarray,
+    eta: np.ndarray,
+    mu: np.ndarray,
+    family: Family,
+    link: Link,
+) -> tuple[LeastSquaresFit, np.ndarray]:
     mu_eta = link.mu_eta(eta)
     z = eta - offset + (y - mu) / mu_eta  # working response
     W = w * mu_eta**2 / family.variance(mu)  # working weights
@@ -78,8 +86,9 @@ def irls(
     change = math.inf
     previous_step = math.inf
     converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    for _ in range(max_iter):
+        iterations += 1
         sol, _ = _wls(X, y, w, offset, eta, mu, family, link)
         beta = np.nan_to_num(sol.coef, nan=0.0)
         for _ in range(_MAX_HALVINGS + 1):
@@ -110,4 +119,4 @@ def irls(
         previous_step = step
     final, W = _wls(X, y, w, offset, eta, mu, family, link)
     coef = np.where(final.aliased, np.nan, beta_old if beta_old is not None else 0.0)
-    return IRLSFit(coef, eta, mu, W, dev_old, it, converged, change, final)
+    return IRLSFit(coef, eta, mu, W, dev_old, iterations, converged, change, final)

@@ -31,8 +31,9 @@ from gradstat._validation import ConvergenceWarning, check_y
 _ARMIJO = 1e-4
 
 
-def _objective(theta: np.ndarray, Z: np.ndarray, Y: np.ndarray, s: np.ndarray, c: float, mask: np.ndarray,
-               binary: bool) -> tuple[float, np.ndarray, np.ndarray]:
+def _objective(
+    theta: np.ndarray, Z: np.ndarray, Y: np.ndarray, s: np.ndarray, c: float, mask: np.ndarray, binary: bool
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Objective, gradient and probabilities at ``theta`` (q,) (binary) or (K, q)."""
     if binary:
         eta = Z @ theta
@@ -48,7 +49,9 @@ def _objective(theta: np.ndarray, Z: np.ndarray, Y: np.ndarray, s: np.ndarray, c
     return c * loss + penalty, grad + theta * mask, prob
 
 
-def _hessian(Z: np.ndarray, prob: np.ndarray, s: np.ndarray, c: float, mask: np.ndarray, binary: bool) -> np.ndarray:
+def _hessian(
+    Z: np.ndarray, prob: np.ndarray, s: np.ndarray, c: float, mask: np.ndarray, binary: bool
+) -> np.ndarray:
     if binary:
         h = c * (Z.T @ (Z * (s * prob * (1.0 - prob))[:, None]))
         return h + np.diag(mask.astype(np.float64))
@@ -89,7 +92,9 @@ class LogisticRegression(ClassifierMixin, Estimator):
     max_iter : largest number of Newton steps.
     """
 
-    def __init__(self, *, C: float = 1.0, fit_intercept: bool = True, tol: float = 1e-12, max_iter: int = 100) -> None:
+    def __init__(
+        self, *, C: float = 1.0, fit_intercept: bool = True, tol: float = 1e-12, max_iter: int = 100
+    ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -112,10 +117,10 @@ class LogisticRegression(ClassifierMixin, Estimator):
         k = self.classes_.shape[0]
         if k < 2:
             raise ValueError(
-                f"LogisticRegression needs samples of at least 2 classes, but the data contain only one class: "
-                f"{self.classes_[0]!r}"
+                "LogisticRegression needs samples of at least 2 classes, but the data contain only "
+                f"one class: {self.classes_[0]!r}"
             )
-        n, p = Xa.shape
+        n = Xa.shape[0]
         s = np.ones(n) if sample_weight is None else check_y(sample_weight, n)
         if np.any(s < 0):
             raise ValueError("sample_weight must be non-negative")
@@ -132,9 +137,10 @@ class LogisticRegression(ClassifierMixin, Estimator):
         Y = labels.astype(np.float64) if binary else np.eye(k)[labels]
         theta = np.zeros(q if binary else (k, q))
         self.converged_ = False
-        it = 0
+        iterations = 0
         f, g, prob = _objective(theta, Z, Y, s, c_loss, mask, binary)
-        for it in range(1, self.max_iter + 1):
+        for _ in range(self.max_iter):
+            iterations += 1
             h = _hessian(Z, prob, s, c_loss, mask, binary)
             step = _newton_step(h, g.ravel(), binary).reshape(theta.shape)
             decrement = -float(g.ravel() @ step.ravel())  # g'H⁻¹g
@@ -165,7 +171,7 @@ class LogisticRegression(ClassifierMixin, Estimator):
         else:
             self.intercept_ = np.zeros(coef.shape[0])
             self.coef_ = coef.copy()
-        self.n_iter_ = np.array([it])
+        self.n_iter_ = np.array([iterations])
         self.objective_ = f
         return self
 
@@ -176,7 +182,7 @@ class LogisticRegression(ClassifierMixin, Estimator):
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """P(class k | x): sigmoid of the log-odds for two classes, softmax of η for K > 2; columns as ``classes_``."""
+        """P(class k | x): sigmoid of the log-odds (two classes) or softmax of η; columns as ``classes_``."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p1 = expit(scores)

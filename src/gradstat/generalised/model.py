@@ -22,7 +22,7 @@ from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import ConvergenceWarning, check_X, check_y, feature_names
+from gradstat._validation import ConvergenceWarning, check_y, feature_names
 from gradstat.generalised.families import resolve
 from gradstat.generalised.irls import irls
 from gradstat.generalised.results import GLMResults
@@ -40,7 +40,9 @@ def _frame(data: Any) -> pd.DataFrame:
     try:
         return pd.DataFrame(data)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"data must be a pandas DataFrame (or dict of columns), got {type(data).__name__}") from exc
+        raise TypeError(
+            f"data must be a pandas DataFrame (or dict of columns), got {type(data).__name__}"
+        ) from exc
 
 
 def _split_cbind(formula: str) -> tuple[str, str, str] | None:
@@ -81,7 +83,9 @@ def _per_row(value: Any, frame: pd.DataFrame, name: str) -> np.ndarray | None:
     if arr.ndim == 0:
         arr = np.full(len(frame), float(arr))
     if arr.shape != (len(frame),):
-        raise ValueError(f"{name} must have one value per row of the data ({len(frame)}), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have one value per row of the data ({len(frame)}), got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains {int((~np.isfinite(arr)).sum())} NaN/inf value(s)")
     return arr
@@ -129,7 +133,9 @@ def glm(
     failures_all = None
     if cbind is not None:
         if fam.name != "binomial":
-            raise ValueError(f"formula {formula!r}: cbind(successes, failures) is a binomial response, not {fam.name}")
+            raise ValueError(
+                f"formula {formula!r}: cbind(successes, failures) is a binomial response, not {fam.name}"
+            )
         successes, failures, rhs = cbind
         fit_formula = f"{successes} ~ {rhs}"
         failures_all = _evaluate(failures, frame, formula)
@@ -185,11 +191,23 @@ def glm(
             stacklevel=2,
         )
     return GLMResults(
-        design, fam, lnk, y, w, trials, off, fit, has_offset=off_all is not None, tol=float(tol), max_iter=max_iter
+        design,
+        fam,
+        lnk,
+        y,
+        w,
+        trials,
+        off,
+        fit,
+        has_offset=off_all is not None,
+        tol=float(tol),
+        max_iter=max_iter,
     )
 
 
-def _check_separation(design: Design, y: np.ndarray, w: np.ndarray, mu: np.ndarray, family: str, converged: bool) -> None:
+def _check_separation(
+    design: Design, y: np.ndarray, w: np.ndarray, mu: np.ndarray, family: str, converged: bool
+) -> None:
     if family != "binomial":
         return
     pos = w > 0
@@ -197,7 +215,9 @@ def _check_separation(design: Design, y: np.ndarray, w: np.ndarray, mu: np.ndarr
     if converged and not boundary:
         return
     kept = ~np.isnan(np.where(np.isnan(design.X).any(axis=0), np.nan, 0.0))
-    sep = find_separation(design.X[:, kept], y, w, [n for n, k in zip(design.column_names, kept, strict=True) if k])
+    sep = find_separation(
+        design.X[:, kept], y, w, [n for n, k in zip(design.column_names, kept, strict=True) if k]
+    )
     if sep is None:
         return
     labels = [str(design.row_labels[i]) for i in sep.rows[:10]]
@@ -221,7 +241,11 @@ class GLM(RegressorMixin, Estimator):
     """
 
     def __init__(
-        self, family: str = "gaussian", link: str | None = None, fit_intercept: bool = True, max_iter: int = 100
+        self,
+        family: str = "gaussian",
+        link: str | None = None,
+        fit_intercept: bool = True,
+        max_iter: int = 100,
     ) -> None:
         self.family = family
         self.link = link
@@ -237,7 +261,9 @@ class GLM(RegressorMixin, Estimator):
         rhs = " + ".join(frame.columns[:-1])
         formula = f"y ~ {rhs}" if self.fit_intercept else f"y ~ {rhs} - 1"
         weights = None if sample_weight is None else check_y(sample_weight, Xa.shape[0])
-        self.results_ = glm(formula, frame, family=self.family, link=self.link, weights=weights, max_iter=self.max_iter)
+        self.results_ = glm(
+            formula, frame, family=self.family, link=self.link, weights=weights, max_iter=self.max_iter
+        )
         columns = [INTERCEPT, *names] if self.fit_intercept else names
         self.results_.coef.index = pd.Index(columns)
         coef = np.nan_to_num(self.results_.fit.coef, nan=0.0)

@@ -155,7 +155,7 @@ class GLMResults(ResultsBase):
 
         R's ``confint(glm)`` profiles the likelihood instead; these are the Wald intervals.
         """
-        return self.wald_interval(level, self.normal_quantile(level))
+        return self.wald_interval(self.coef, self.std_err, self.normal_quantile(level))
 
     # -- fit and deviance -------------------------------------------------------------------
     @cached_property
@@ -235,7 +235,8 @@ class GLMResults(ResultsBase):
         """R's ``residuals(fit, type=)``: ``deviance`` (default), ``pearson``, ``working`` or ``response``."""
         if type not in RESIDUAL_TYPES:
             raise ValueError(f"type must be one of {RESIDUAL_TYPES}, got {type!r}")
-        return getattr(self, f"resid_{type}")  # type: ignore[no-any-return]
+        series: pd.Series = getattr(self, f"resid_{type}")
+        return series
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(
@@ -268,7 +269,9 @@ class GLMResults(ResultsBase):
             if off.ndim == 0:
                 off = np.full(X0.shape[0], float(off))
             if off.shape != (X0.shape[0],):
-                raise ValueError(f"offset must have one value per new row ({X0.shape[0]}), got shape {off.shape}")
+                raise ValueError(
+                    f"offset must have one value per new row ({X0.shape[0]}), got shape {off.shape}"
+                )
         kept = ~self.fit.solution.aliased
         eta = X0[:, kept] @ self.fit.coef[kept] + off
         fit = eta if type == "link" else self.link.inverse(eta)
@@ -303,7 +306,7 @@ class GLMResults(ResultsBase):
         )
 
     def anova(self) -> pd.DataFrame:
-        """Sequential analysis of deviance, as R's ``anova(glm)`` (see :func:`gradstat.generalised.anova.anova_glm`)."""
+        """Sequential analysis of deviance, as R's ``anova(glm)`` (:func:`gradstat.generalised.anova_glm`)."""
         from gradstat.generalised.anova import anova_glm
 
         return anova_glm(self)

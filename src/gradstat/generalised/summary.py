@@ -34,7 +34,9 @@ class GLMSummary(ResultsSummary):
         if fit.family.fixed_dispersion:
             lines.append(f"(Dispersion parameter for {fit.family.name} family taken to be 1)")
         else:
-            lines.append(f"(Dispersion parameter for {fit.family.name} family taken to be {fit.dispersion:.6g})")
+            lines.append(
+                f"(Dispersion parameter for {fit.family.name} family taken to be {fit.dispersion:.6g})"
+            )
         lines.append("")
         lines.append(f"    Null deviance: {fit.null_deviance:.6g}  on {fit.df_null} degrees of freedom")
         lines.append(f"Residual deviance: {fit.deviance:.6g}  on {fit.df_resid} degrees of freedom")

@@ -1,9 +1,9 @@
 """What every fitted model's results share: the coefficient table, Wald intervals and tests,
 the log-likelihood criteria and the layout of the printed summary.
 
-A subclass provides ``coef`` and ``std_err`` (Series indexed by column name), ``df_resid``,
-``nobs`` and, for the information criteria, ``llf`` and ``df_llf``; it says whether its Wald
-tests use Student's t (``uses_t``: the dispersion is estimated) or the normal distribution.
+A subclass provides ``df_resid``, ``nobs`` and, for the information criteria, ``llf`` and
+``df_llf``; it says whether its Wald tests use Student's t (``uses_t``: the dispersion is
+estimated) or the normal distribution.
 Conventions are R's: ``AIC = −2 llf + 2 df_llf`` and ``BIC = −2 llf + log(n) df_llf`` with
 ``df_llf`` the number of estimated parameters including the dispersion where it is estimated
 (R's ``attr(logLik(fit), "df")``).
@@ -33,8 +33,6 @@ def format_p_value(p: float) -> str:
 class ResultsBase:
     """Shared machinery of OLS and GLM results (see the module docstring)."""
 
-    coef: pd.Series
-    std_err: pd.Series
     df_resid: Any
     nobs: int
     uses_t: bool = True
@@ -45,11 +43,10 @@ class ResultsBase:
         p = 2.0 * (stats.t.sf(s, self.df_resid) if self.uses_t else stats.norm.sf(s))
         return pd.Series(p, index=statistic.index, name="p_values")
 
-    def wald_interval(self, level: float, quantile: float) -> pd.DataFrame:
+    @staticmethod
+    def wald_interval(coef: pd.Series, std_err: pd.Series, quantile: float) -> pd.DataFrame:
         """β̂ᵢ ± q · se(β̂ᵢ), columns ``lower`` and ``upper``."""
-        return pd.DataFrame(
-            {"lower": self.coef - quantile * self.std_err, "upper": self.coef + quantile * self.std_err}
-        )
+        return pd.DataFrame({"lower": coef - quantile * std_err, "upper": coef + quantile * std_err})
 
     @staticmethod
     def normal_quantile(level: float) -> float:
@@ -103,7 +100,9 @@ class ResultsSummary:
     def coef_table(self) -> str:
         table = self.coefficients.copy()
         table[""] = [significance_stars(p) for p in table["p_value"]]
-        return table.to_string(float_format=lambda v: f"{v:.6g}", formatters={"p_value": format_p_value}, na_rep="NaN")
+        return table.to_string(
+            float_format=lambda v: f"{v:.6g}", formatters={"p_value": format_p_value}, na_rep="NaN"
+        )
 
     def __str__(self) -> str:
         return "\n".join(
