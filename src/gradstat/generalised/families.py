@@ -20,6 +20,7 @@ from scipy import special, stats
 
 Array = np.ndarray
 _TINY = float(np.finfo(np.float64).eps)  # R's .Machine$double.eps clamp in the binomial links
+BOUNDARY = 1e-10  # fitted probabilities (means) this close to the edge signal separation
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class Family:
     fixed_dispersion: bool
     valid_mu: Callable[[Array], bool]
     check_y: Callable[[Array], str | None]  # None when y is in the family's support, else why not
+
+    def at_boundary(self, mu: Array) -> bool:
+        """Some μ within 1e-10 of the edge of the family's range (0 or 1 for binomial, 0 for poisson)."""
+        if self.name == "binomial":
+            return bool(np.any((mu < BOUNDARY) | (mu > 1.0 - BOUNDARY)))
+        if self.name == "poisson":
+            return bool(np.any(mu < BOUNDARY))
+        return False
 
     @property
     def extra_parameters(self) -> int:

@@ -10,7 +10,9 @@ link. A step that gives a non-finite deviance or μ / η outside the family's ra
 (R's rule). Convergence: the relative change in deviance |D − D_old| / (|D| + 0.1) < ``tol``
 and the largest coefficient change max |Δβ| below 1e-11 max |β| or no smaller than the step
 before (rounding level reached). R stops on the deviance alone, which leaves ~√tol relative
-error in β for a non-canonical link.
+error in β for a non-canonical link. Fitted means at the edge of the family's range
+(probabilities within 1e-10 of 0 or 1, counts' means below 1e-10: separation) stop IRLS on the
+deviance alone, as R does, before the working weights underflow.
 
 At convergence one more solve with the weights at β̂ gives (X'WX)⁻¹ at the estimate itself.
 """
@@ -113,8 +115,8 @@ def irls(
         step = math.inf if beta_old is None else float(np.max(np.abs(beta - beta_old), initial=0.0))
         size = float(np.max(np.abs(beta), initial=0.0))
         eta, mu, dev_old, beta_old = eta_new, mu_new, dev, beta
-        if change < tol and (step <= COEF_TOL * size or step >= previous_step):
-            converged = True  # steps at the rounding level stop shrinking
+        if change < tol and (step <= COEF_TOL * size or step >= previous_step or family.at_boundary(mu)):
+            converged = True  # steps at the rounding level stop shrinking; or R's stop at the boundary
             break
         previous_step = step
     final, W = _wls(X, y, w, offset, eta, mu, family, link)

@@ -23,15 +23,14 @@ from formulaic.errors import FormulaicError
 
 from gradstat._estimator import Estimator, RegressorMixin
 from gradstat._validation import ConvergenceWarning, check_y, feature_names
-from gradstat.generalised.families import resolve
-from gradstat.generalised.irls import irls
+from gradstat.generalised.families import Family, resolve
+from gradstat.generalised.irls import IRLSFit, irls
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning, find_separation
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.results import warn_aliased
 
 _CBIND = re.compile(r"^\s*cbind\s*\((?P<args>.*)\)\s*$", re.DOTALL)
-_BOUNDARY = 1e-10  # fitted probabilities this close to 0 or 1 trigger the separation check
 
 
 def _frame(data: Any) -> pd.DataFrame:
@@ -182,7 +181,7 @@ def glm(
             )
     fit = irls(design.X, y, w, off, fam, lnk, tol=float(tol), max_iter=max_iter)
     warn_aliased(design, fit.solution.aliased, stacklevel=2)
-    _check_separation(design, y, w, fit.mu, fam.name, fit.converged)
+    _check_separation(design, y, w, fit, fam)
     if not fit.converged:
         warnings.warn(
             f"{formula!r}: IRLS did not converge in {max_iter} iterations; the last relative change in "
@@ -205,19 +204,13 @@ def glm(
     )
 
 
-def _check_separation(
-    design: Design, y: np.ndarray, w: np.ndarray, mu: np.ndarray, family: str, converged: bool
-) -> None:
-    if family != "binomial":
+def _check_separation(design: Design, y: np.ndarray, w: np.ndarray, fit: IRLSFit, family: Family) -> None:
+    """Binomial fits at the boundary (or not converged) are checked for separation, which is named."""
+    if family.name != "binomial" or (fit.converged and not family.at_boundary(fit.mu[w > 0])):
         return
-    pos = w > 0
-    boundary = np.any((mu[pos] < _BOUNDARY) | (mu[pos] > 1.0 - _BOUNDARY))
-    if converged and not boundary:
-        return
-    kept = ~np.isnan(np.where(np.isnan(design.X).any(axis=0), np.nan, 0.0))
-    sep = find_separation(
-        design.X[:, kept], y, w, [n for n, k in zip(design.column_names, kept, strict=True) if k]
-    )
+    kept = ~fit.solution.aliased
+    names = [n for n, k in zip(design.column_names, kept, strict=True) if k]
+    sep = find_separation(design.X[:, kept], y, w, names)
     if sep is None:
         return
     labels = [str(design.row_labels[i]) for i in sep.rows[:10]]

@@ -32,36 +32,50 @@ class Separation:
         return "complete" if self.complete else "quasi-complete"
 
 
+_BOX = 1e6
+
+
 class SeparationWarning(UserWarning):
     """The binomial MLE does not exist: some coefficients diverge (the message names them)."""
 
 
 def find_separation(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str]) -> Separation | None:
-    """The separating direction of the module docstring, or None when the MLE exists."""
+    """The separating direction of the module docstring, or None when the MLE exists.
+
+    The programme finds the largest set of rows a single direction separates: maximise Σ uᵢ
+    with 0 ≤ uᵢ ≤ min(1, sᵢ xᵢ'b), sᵢ xᵢ'b ≥ 0, xᵢ'b = 0 on the mixed rows and |b_j| ≤ 10⁶ on
+    columns scaled to max |x| in [1/2, 1); a row with uᵢ = 1 is strictly separated.
+    """
     rows = np.flatnonzero(w > 0)
-    Xs = X[rows] * column_scale(X[rows])  # columns scaled to max |x| in [1/2, 1): a well-posed box
+    Xs = X[rows] * column_scale(X[rows])
     yr = y[rows]
     ones, zeros = yr >= 1.0, yr <= 0.0
-    mixed = ~(ones | zeros)
-    sign = np.where(ones, 1.0, -1.0)
-    signed = Xs * sign[:, None]
-    pure = ~mixed
+    pure = ones | zeros
+    signed = Xs[pure] * np.where(ones[pure], 1.0, -1.0)[:, None]
+    m, k = signed.shape
+    if m == 0:
+        return None
+    # variables (b, u): minimise −Σu; u − s x'b ≤ 0; −s x'b ≤ 0; mixed rows x'b = 0
+    c = np.r_[np.zeros(k), -np.ones(m)]
+    a_ub = np.block([[-signed, np.eye(m)], [-signed, np.zeros((m, m))]])
+    mixed = Xs[~pure]
+    a_eq = np.hstack([mixed, np.zeros((mixed.shape[0], m))]) if mixed.shape[0] else None
     result = linprog(
-        -signed[pure].sum(axis=0),
-        A_ub=-signed[pure],
-        b_ub=np.zeros(int(pure.sum())),
-        A_eq=Xs[mixed] if mixed.any() else None,
-        b_eq=np.zeros(int(mixed.sum())) if mixed.any() else None,
-        bounds=(-1.0, 1.0),
+        c,
+        A_ub=a_ub,
+        b_ub=np.zeros(2 * m),
+        A_eq=a_eq,
+        b_eq=np.zeros(mixed.shape[0]) if mixed.shape[0] else None,
+        bounds=[(-_BOX, _BOX)] * k + [(0.0, 1.0)] * m,
         method="highs",
     )
     if result.status != 0:
         return None
-    margin = signed @ result.x
-    scale = float(np.abs(Xs).sum(axis=1).max())
-    tol = 1e-9 * max(scale, 1.0)
-    if -result.fun <= tol:
+    u = result.x[k:]
+    separated = u > 0.5
+    if not separated.any():
         return None
-    separated = pure & (margin > tol)
-    moved = [names[j] for j in np.flatnonzero(np.abs(result.x) > 1e-9)]
-    return Separation(bool(separated.all()), moved, rows[separated].tolist())
+    b = result.x[:k]
+    moved = [names[j] for j in np.flatnonzero(np.abs(b) > 1e-9 * np.abs(b).max())]
+    complete = bool(separated.all()) and mixed.shape[0] == 0
+    return Separation(complete, moved, rows[np.flatnonzero(pure)[separated]].tolist())
