@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
 
 Array = np.ndarray
 _TINY = float(np.finfo(np.float64).eps)  # R's .Machine$double.eps clamp in the binomial links
+_MAX_EXP = 709.0  # e^709 is the largest power of e below the float64 maximum
 BOUNDARY = 1e-10  # fitted probabilities (means) this close to the edge signal separation
 
 
@@ -32,6 +34,9 @@ class Link:
     inverse: Callable[[Array], Array]
     mu_eta: Callable[[Array], Array]
     valid_eta: Callable[[Array], bool] = lambda eta: True
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (link_named, (self.name,))  # the functions are module-level lambdas: pickle by name
 
 
 def _logit_inverse(eta: Array) -> Array:
@@ -49,13 +54,18 @@ def _probit_inverse(eta: Array) -> Array:
     return stats.norm.cdf(np.clip(eta, -thresh, thresh))
 
 
+def _exp(eta: Array) -> Array:
+    """e^η kept in [ε, largest float] (R's log link clamps at ε)."""
+    return np.maximum(np.exp(np.minimum(eta, _MAX_EXP)), _TINY)
+
+
 def _cloglog_inverse(eta: Array) -> Array:
     return np.clip(-np.expm1(-np.exp(eta)), _TINY, 1.0 - _TINY)  # μ = 1 − exp(−e^η)
 
 
 def _cloglog_mu_eta(eta: Array) -> Array:
-    eta = np.minimum(eta, 700.0)
-    return np.maximum(np.exp(eta) * np.exp(-np.exp(eta)), _TINY)  # dμ/dη = e^η exp(−e^η)
+    e = np.exp(np.minimum(eta, _MAX_EXP))
+    return np.maximum(e * np.exp(-e), _TINY)  # dμ/dη = e^η exp(−e^η)
 
 
 LINKS: dict[str, Link] = {
@@ -67,9 +77,7 @@ LINKS: dict[str, Link] = {
         lambda eta: np.maximum(stats.norm.pdf(eta), _TINY),
     ),
     "cloglog": Link("cloglog", lambda mu: np.log(-np.log1p(-mu)), _cloglog_inverse, _cloglog_mu_eta),
-    "log": Link(
-        "log", np.log, lambda eta: np.maximum(np.exp(eta), _TINY), lambda eta: np.maximum(np.exp(eta), _TINY)
-    ),
+    "log": Link("log", np.log, _exp, _exp),
     "identity": Link("identity", lambda mu: mu, lambda eta: eta, np.ones_like),
     "inverse": Link(
         "inverse",
@@ -113,6 +121,9 @@ class Family:
         if self.name == "poisson":
             return bool(np.any(mu < BOUNDARY))
         return False
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (family_named, (self.name,))
 
     @property
     def extra_parameters(self) -> int:
@@ -231,3 +242,11 @@ def resolve(family: str, link: str | None) -> tuple[Family, Link]:
             f"link {name!r} is not available for the {fam.name} family; choose one of {fam.links}"
         )
     return fam, LINKS[name]
+
+
+def link_named(name: str) -> Link:
+    return LINKS[name]
+
+
+def family_named(name: str) -> Family:
+    return FAMILIES[name]

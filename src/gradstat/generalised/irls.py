@@ -80,7 +80,25 @@ def irls(
     tol: float = 1e-10,
     max_iter: int = 100,
 ) -> IRLSFit:
-    """Fit by IRLS from R's starting values (see the module docstring)."""
+    """Fit by IRLS from R's starting values (see the module docstring).
+
+    Overflow inside a step is not an error: the step's deviance is then not finite and the step is
+    halved (R's rule).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _irls(X, y, w, offset, family, link, tol, max_iter)
+
+
+def _irls(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    offset: np.ndarray,
+    family: Family,
+    link: Link,
+    tol: float,
+    max_iter: int,
+) -> IRLSFit:
     mu = family.start(y, w)
     eta = link.link(mu)
     dev_old = deviance(family, y, mu, w)

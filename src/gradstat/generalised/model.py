@@ -166,7 +166,7 @@ def glm(
         y = np.divide(y, trials, out=np.zeros(n), where=trials > 0)
         w = w * trials
     if (w > 0).sum() == 0:
-        raise ValueError(f"no rows with positive weight to fit {formula!r}")
+        raise ValueError(f"every weight is zero: no rows with positive weight to fit {formula!r}")
     why = fam.check_y(y[w > 0])
     if why is not None:
         raise ValueError(f"response {design.response!r}: {why}")
