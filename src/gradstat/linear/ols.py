@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import feature_names
+from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
+from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
+from gradstat.validation import check_flag, feature_names
 
 
 def is_dask_collection(data: Any) -> bool:
@@ -21,7 +22,12 @@ def is_dask_collection(data: Any) -> bool:
 
 
 def ols(
-    formula: str, data: Any, *, missing: Missing = "raise", cov_type: CovType = "nonrobust"
+    formula: str,
+    data: Any,
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+    safe: bool = True,
 ) -> OLSResults:
     """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
 
@@ -33,7 +39,14 @@ def ols(
     :mod:`gradstat.linear.distributed`), or an iterable of DataFrames / a callable returning
     one, e.g. ``pd.read_csv(path, chunksize=100_000)`` (see :mod:`gradstat.linear.streaming`).
     Out-of-core fits keep no rows: fitted values, residuals, leverage and HC covariances raise.
+
+    ``safe=True`` (the default, and always on the command line) checks the formula against a
+    grammar of column names, arithmetic and known transforms before anything is evaluated
+    (see :mod:`gradstat.linear.formula_grammar`); ``safe=False`` lets formulaic evaluate any
+    Python in it, for trusted formulas only.
     """
+    if check_flag(safe, "safe"):
+        check_formula_grammar(formula)
     if is_dask_collection(data):
         from gradstat.linear.distributed import ols_dask
 
@@ -72,6 +85,7 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
+        check_flag(self.fit_intercept, "fit_intercept")
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y)
         Xa, ya = self._validate_fit(X, y, min_samples=2)
