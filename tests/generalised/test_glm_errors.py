@@ -10,8 +10,8 @@ import pytest
 import statsmodels.api as sm
 
 import gradstat
-from gradstat._validation import ConvergenceWarning
 from gradstat.generalised import SeparationWarning
+from gradstat.validation import ConvergenceWarning
 
 FRAME = pd.DataFrame(
     {

@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import gradstat
 from gradstat import LogisticRegression
-from gradstat._validation import ConvergenceWarning
+from gradstat.validation import ConvergenceWarning
 
 
 @parametrize_with_checks(

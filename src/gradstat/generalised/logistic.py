@@ -25,8 +25,8 @@ import numpy as np
 import scipy.linalg
 from scipy.special import expit, log_expit, logsumexp, softmax
 
-from gradstat._estimator import ClassifierMixin, Estimator
-from gradstat._validation import ConvergenceWarning, check_y
+from gradstat.estimator import ClassifierMixin, Estimator
+from gradstat.validation import ConvergenceWarning, check_y
 
 _ARMIJO = 1e-4
 

@@ -21,14 +21,14 @@ import pandas as pd
 from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
-from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import ConvergenceWarning, check_y, feature_names
+from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.generalised.families import Family, resolve
 from gradstat.generalised.irls import IRLSFit, irls
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning, find_separation
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
 from gradstat.linear.results import warn_aliased
+from gradstat.validation import ConvergenceWarning, check_y, feature_names
 
 _CBIND = re.compile(r"^\s*cbind\s*\((?P<args>.*)\)\s*$", re.DOTALL)
 
