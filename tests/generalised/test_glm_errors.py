@@ -155,3 +155,17 @@ def test_summary_reads_as_r():
     assert f"(Dispersion parameter for gamma family taken to be {gamma.dispersion:.6g})" in str(
         gamma.summary()
     )
+
+
+def test_dropped_rows_take_their_weights_and_offsets_with_them():
+    data = FRAME.assign(x=[0.5, np.nan, 4.5, 2.9, 1.2, 5.0, np.nan, 7.3], off=np.linspace(-0.2, 0.2, 8))
+    data.index = [10, 11, 12, 13, 14, 15, 16, 17]
+    fit = gradstat.glm(
+        "y ~ x", data, family="binomial", weights=data.n.to_numpy(), offset="off", missing="drop"
+    )
+    kept = data.dropna()
+    ref = sm.GLM(
+        kept.y, sm.add_constant(kept.x), family=sm.families.Binomial(), var_weights=kept.n, offset=kept.off
+    )
+    np.testing.assert_allclose(fit.coef, ref.fit(tol=1e-14).params, rtol=1e-9)
+    assert list(fit.fitted_values.index) == [10, 12, 13, 14, 15, 17] and fit.n_dropped == 2

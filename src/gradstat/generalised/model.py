@@ -26,9 +26,9 @@ from gradstat.generalised.families import Family, resolve
 from gradstat.generalised.irls import IRLSFit, irls
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning, find_separation
-from gradstat.linear.design import INTERCEPT, Design, Missing, build_design
+from gradstat.linear.design import Design, Missing, build_design
 from gradstat.linear.results import warn_aliased
-from gradstat.validation import ConvergenceWarning, check_y, feature_names
+from gradstat.validation import ConvergenceWarning, check_y
 
 _CBIND = re.compile(r"^\s*cbind\s*\((?P<args>.*)\)\s*$", re.DOTALL)
 
@@ -229,8 +229,8 @@ def _check_separation(design: Design, y: np.ndarray, w: np.ndarray, fit: IRLSFit
 class GLM(RegressorMixin, Estimator):
     """A GLM as a scikit-learn regressor: ``predict`` gives the fitted mean μ; ``results_`` the inference.
 
-    Coefficients are named by DataFrame column, or ``x0, x1, …`` for arrays; the intercept is
-    ``Intercept``. ``sample_weight`` in ``fit`` are the prior weights.
+    In ``results_`` the columns of X are named ``x0, x1, …`` in order (``feature_names_in_`` keeps
+    a DataFrame's names); the intercept is ``Intercept``. ``sample_weight`` are the prior weights.
     """
 
     def __init__(
@@ -247,8 +247,6 @@ class GLM(RegressorMixin, Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         Xa, ya = self._validate_fit(X, y)
-        given = feature_names(X)
-        names = [f"x{j}" for j in range(Xa.shape[1])] if given is None else [str(c) for c in given]
         frame = pd.DataFrame(Xa, columns=[f"x{j}" for j in range(Xa.shape[1])])
         frame["y"] = ya
         rhs = " + ".join(frame.columns[:-1])
@@ -257,8 +255,6 @@ class GLM(RegressorMixin, Estimator):
         self.results_ = glm(
             formula, frame, family=self.family, link=self.link, weights=weights, max_iter=self.max_iter
         )
-        columns = [INTERCEPT, *names] if self.fit_intercept else names
-        self.results_.coef.index = pd.Index(columns)
         coef = np.nan_to_num(self.results_.fit.coef, nan=0.0)
         self.intercept_ = float(coef[0]) if self.fit_intercept else 0.0
         self.coef_ = coef[1:] if self.fit_intercept else coef
