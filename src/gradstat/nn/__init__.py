@@ -15,13 +15,15 @@ from gradstat.nn.io import (
     save,
     save_checkpoint,
 )
-from gradstat.nn.layers.activations import ReLU, Sigmoid, Softmax, Tanh
+from gradstat.nn.layers.activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from gradstat.nn.layers.base import Container, Layer, layer_class
+from gradstat.nn.layers.batchnorm import BatchNorm1D, BatchNorm2D
 from gradstat.nn.layers.conv import Conv1D, Conv2D
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.dropout import Dropout
 from gradstat.nn.layers.embedding import Embedding
 from gradstat.nn.layers.init import he_normal, he_uniform, xavier_normal, xavier_uniform
+from gradstat.nn.layers.layernorm import LayerNorm
 from gradstat.nn.layers.pool import AvgPool2D, MaxPool1D, MaxPool2D
 from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
 from gradstat.nn.layers.reshape import Flatten
@@ -30,12 +32,15 @@ from gradstat.nn.losses import MSE, CrossEntropy, HalfSquaredError, Loss
 from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
 
 __all__ = [
+    "GELU",
     "LSTM",
     "MSE",
     "RNN",
     "SGD",
     "Adam",
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "Checkpoint",
     "Container",
     "Conv1D",
@@ -49,6 +54,8 @@ __all__ = [
     "GradcheckResult",
     "HalfSquaredError",
     "Layer",
+    "LayerNorm",
+    "LeakyReLU",
     "Loss",
     "MLPClassifier",
     "MLPRegressor",

@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from gradstat.nn.inspection.explain import Explanation
 
 
+def _sample_shape(input_shape: Any) -> tuple[int, ...]:
+    """``input_shape`` as positive ints; an error that explains the batch axis is left out."""
+    dims = tuple(input_shape) if isinstance(input_shape, tuple | list) else None
+    if dims is None or any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1 for d in dims):
+        raise ValueError(
+            "Sequential input_shape is the shape of one sample, without the batch axis, as positive "
+            f"ints (e.g. (3,) for rows of 3 features, (1, 28, 28) for images); got {input_shape!r}"
+        )
+    return tuple(int(d) for d in dims)
+
+
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
 
@@ -44,7 +55,7 @@ class Sequential(Container):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} of Sequential is {type(layer).__name__}, not a Layer")
-        self.input_shape = None if input_shape is None else tuple(int(d) for d in input_shape)
+        self.input_shape = None if input_shape is None else _sample_shape(input_shape)
         self._checked: Shape | None = None
         if self.input_shape is not None:
             self._check_chain((None, *self.input_shape))
@@ -58,6 +69,8 @@ class Sequential(Container):
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"Sequential expects a numeric array, got dtype {x.dtype} of shape {x.shape}")
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
@@ -119,7 +132,7 @@ class Sequential(Container):
         import pandas as pd
 
         if input_shape is not None:
-            shape: Shape = (None, *input_shape)
+            shape: Shape = (None, *_sample_shape(input_shape))
         elif self.input_shape is not None:
             shape = (None, *self.input_shape)
         elif self._checked is not None:
@@ -136,12 +149,19 @@ class Sequential(Container):
         return frame
 
     def explain(
-        self, x: np.ndarray, target: np.ndarray, loss: Loss | None = None, lr: float | None = None
+        self,
+        x: np.ndarray,
+        target: np.ndarray,
+        loss: Loss | None = None,
+        lr: float | None = None,
+        *,
+        weight: str | None = None,
     ) -> Explanation:
-        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network."""
+        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network, or for
+        one weight of any network (``weight="2.weight[3, 5]"``)."""
         from gradstat.nn.inspection.explain import explain
 
-        return explain(self, x, target, loss, lr=lr)
+        return explain(self, x, target, loss, lr=lr, weight=weight)
 
     def save(self, path: str | pathlib.Path) -> None:
         """Weights as safetensors, architecture as JSON in its metadata (see ``gradstat.nn.io``)."""
