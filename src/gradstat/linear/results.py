@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gradstat.linear.base import ResultsBase
 from gradstat.linear.design import Design, new_design
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
@@ -52,7 +53,7 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
     )
 
 
-class OLSResults:
+class OLSResults(ResultsBase):
     """A least-squares fit with its inference. Every statistic is a named attribute."""
 
     def __init__(
