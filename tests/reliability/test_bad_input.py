@@ -194,6 +194,18 @@ LINEAR: list[Row] = [
         "categories outside of the nominated levels",
     ),
     ("level given as text", lambda t: FIT.conf_int("95%"), TypeError, "level must be a number in (0, 1)"),
+    (
+        "glm: attribute call in formula",
+        lambda t: gradstat.glm("y ~ I(x1.to_csv('f') or x1)", FRAME),
+        UnsafeFormulaError,
+        "the call to 'x1.to_csv'",
+    ),
+    (
+        "glm: call hidden in cbind's failures",
+        lambda t: gradstat.glm("cbind(y, open('f', 'w')) ~ x1", FRAME, family="binomial"),
+        UnsafeFormulaError,
+        "the call to 'open'",
+    ),
     ("'.' for all columns", lambda t: gradstat.ols("y ~ .", FRAME), ValueError, "the '.' shorthand"),
     (
         "'.' with safe=False",
