@@ -30,6 +30,11 @@ LAYERS = {
     "MaxPool1D": (lambda: gnn.MaxPool1D(2), floats(2, 3, 8)),
     "MaxPool2D": (lambda: gnn.MaxPool2D(2), floats(2, 3, 4, 4)),
     "AvgPool2D": (lambda: gnn.AvgPool2D(2), floats(2, 3, 4, 4)),
+    "BatchNorm1D": (lambda: gnn.BatchNorm1D(3, dtype="float64"), floats(4, 3, 2)),
+    "BatchNorm2D": (lambda: gnn.BatchNorm2D(3, dtype="float64"), floats(2, 3, 2, 2)),
+    "LayerNorm": (lambda: gnn.LayerNorm((3, 4), dtype="float64"), floats(2, 3, 4)),
+    "LeakyReLU": (gnn.LeakyReLU, floats(3, 4)),
+    "GELU": (gnn.GELU, floats(3, 4)),
     "Sequential": (
         lambda: gnn.Sequential(
             [gnn.Dense(5, 4, dtype="float64"), gnn.Tanh(), gnn.Dense(4, 2, dtype="float64")]

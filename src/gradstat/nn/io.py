@@ -180,7 +180,8 @@ def _write(
         raise TypeError(f"save needs a Layer or Sequential, got {type(model).__name__}")
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a directory")
-    tensors = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    # np.require keeps a 0-d buffer (BatchNorm's num_batches_tracked) 0-d, as PyTorch saves it
+    tensors = {k: np.require(v, requirements="C") for k, v in model.state_dict().items()}
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -340,7 +341,7 @@ def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
     """SHA-256 over every tensor's key, shape and bytes (little-endian, C order), in key order."""
     digest = hashlib.sha256()
     for key in sorted(arrays):
-        array = np.ascontiguousarray(arrays[key])
+        array = np.require(arrays[key], requirements="C")
         digest.update(f"{key}|{list(array.shape)}|".encode())
         digest.update(array.data)
     return "sha256:" + digest.hexdigest()
