@@ -9,7 +9,13 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from gradstat.nn import GRU, LSTM, RNN
 from gradstat.nn.layers import recurrent_kernels
-from gradstat.nn.threads import USER_THREAD_VARIABLES, small_products, user_thread_setting
+from gradstat.nn.threads import (
+    SMALL_PRODUCT,
+    USER_THREAD_VARIABLES,
+    product_of_size,
+    small_products,
+    user_thread_setting,
+)
 
 STEP_KERNELS = {
     RNN: ("rnn_backward_step",),
@@ -71,3 +77,11 @@ def test_small_products_restores_the_thread_count(no_user_setting):
         assert blas_threads() == {2}
     with threadpool_limits(1, user_api="blas"), small_products():
         assert blas_threads() == {1}
+
+
+def test_a_lone_product_gets_one_thread_only_when_small(no_user_setting):
+    with threadpool_limits(2, user_api="blas"):
+        with product_of_size(SMALL_PRODUCT - 1):
+            assert blas_threads() == {1}
+        with product_of_size(SMALL_PRODUCT):
+            assert blas_threads() == {2}

@@ -6,7 +6,8 @@ multiplies a (batch, hidden) state by W_H, some 32 × 128 by 128 × 512, and Ope
 splits and synchronises its threads for each such call, so that on two cores a step takes
 longer than on one. gradstat therefore runs each *sequence* of small products — a recurrent
 layer's loop over time, forward or backward — with BLAS limited to one thread, and leaves
-the large products before and after the loop to every core.
+the large products before and after the loop to every core. A lone product, such as a
+convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
 USER_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+SMALL_PRODUCT = 2**25  # multiply-adds below which one product runs on one BLAS thread (~1 ms)
 
 _controller: list[ThreadpoolController] = []  # created on first use, not on import
 
@@ -52,6 +55,12 @@ def small_products() -> Iterator[None]:
         return
     with _blas().limit(limits=1):
         yield
+
+
+def product_of_size(multiply_adds: int) -> AbstractContextManager[None]:
+    """``small_products()`` for a product of fewer than ``SMALL_PRODUCT`` multiply-adds (a
+    LeNet convolution), nothing for a larger one (a VGG convolution uses every core)."""
+    return small_products() if multiply_adds < SMALL_PRODUCT else nullcontext()
 
 
 def _blas() -> ThreadpoolController:

@@ -30,6 +30,7 @@ from gradstat.nn.layers.windows import (
     output_size,
     scatter_windows,
 )
+from gradstat.nn.threads import product_of_size
 
 IntPair = int | tuple[int, int]
 
@@ -99,7 +100,8 @@ class _Conv(Layer):
         self._cache = (x4.shape, cols)
         weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
         # net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b: one GEMM over every window
-        net = cols.reshape(b * oh * ow, -1) @ weight.T
+        with product_of_size(cols.size * self.out_channels):  # a small one on one BLAS thread
+            net = cols.reshape(b * oh * ow, -1) @ weight.T
         # + b, added row by row of the output: a long inner loop rather than one per pixel
         net.reshape(b * oh, -1)[...] += np.tile(self.params["bias"], ow)
         return net.reshape(b, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
@@ -110,16 +112,17 @@ class _Conv(Layer):
         _, oh, ow, kh, kw, _ = cols.shape
         g = channels_last(grad4.astype(self.dtype, copy=False)).reshape(b * oh * ow, -1)
         cols2 = cols.reshape(b * oh * ow, -1)
-        # ∂E/∂b = Σ_ij ∂E/∂net_ij
-        np.matmul(self._ones.get((len(g),), self.dtype, fill=1.0), g, out=self.grad_buffer("bias"))
-        # ∂E/∂w_kl = Σ_ij ∂E/∂net_ij x_{i+k−1, j+l−1}
-        dw = (g.T @ cols2).reshape(self.out_channels, kh, kw, c).transpose(0, 3, 1, 2)
-        self.grad_buffer("weight")[...] = dw.reshape(self._weight_shape())
-        if not input_grad:
-            return np.empty(0, self.dtype)
-        weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
-        dcols = self._dcols.get(cols2.shape, self.dtype)
-        np.matmul(g, weight, out=dcols)
+        with product_of_size(cols.size * self.out_channels):  # small ones on one BLAS thread
+            # ∂E/∂b = Σ_ij ∂E/∂net_ij
+            np.matmul(self._ones.get((len(g),), self.dtype, fill=1.0), g, out=self.grad_buffer("bias"))
+            # ∂E/∂w_kl = Σ_ij ∂E/∂net_ij x_{i+k−1, j+l−1}
+            dw = (g.T @ cols2).reshape(self.out_channels, kh, kw, c).transpose(0, 3, 1, 2)
+            self.grad_buffer("weight")[...] = dw.reshape(self._weight_shape())
+            if not input_grad:
+                return np.empty(0, self.dtype)
+            weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+            dcols = self._dcols.get(cols2.shape, self.dtype)
+            np.matmul(g, weight, out=dcols)
         # ∂E/∂x_pq = Σ_ij ∂E/∂net_ij w_{p−i+1, q−j+1}: the full convolution, by col2im
         dx = np.empty((b, h, w, c), self.dtype)
         scatter_windows(dcols.reshape(cols.shape), dx, self._stride, self._padding)
