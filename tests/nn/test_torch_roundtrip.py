@@ -83,6 +83,16 @@ CASES = {
         lambda: torch.nn.LSTM(3, 4, batch_first=True),
         floats(2, 5, 3),
     ),
+    "GRU": (
+        lambda: gnn.GRU(3, 4, seed=9, dtype="float64"),
+        lambda: torch.nn.GRU(3, 4, batch_first=True),
+        floats(2, 5, 3),
+    ),
+    "Stacked-GRU": (
+        lambda: gnn.Stacked("gru", 3, 4, num_layers=2, seed=10, dtype="float64"),
+        lambda: torch.nn.GRU(3, 4, num_layers=2, batch_first=True),
+        floats(2, 5, 3),
+    ),
     "Stacked-RNN": (
         lambda: gnn.Stacked("rnn", 3, 4, num_layers=2, seed=7, dtype="float64"),
         lambda: torch.nn.RNN(3, 4, num_layers=2, batch_first=True),
