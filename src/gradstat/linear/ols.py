@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from formulaic import Formula
 
 from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import feature_names
+from gradstat._validation import check_weights, feature_names
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
@@ -21,12 +23,20 @@ def is_dask_collection(data: Any) -> bool:
 
 
 def ols(
-    formula: str, data: Any, *, missing: Missing = "raise", cov_type: CovType = "nonrobust"
+    formula: str,
+    data: Any,
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+    weights: Any = None,
 ) -> OLSResults:
     """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
 
     ``missing="drop"`` fits on the complete rows (the summary reports how many were dropped);
     ``cov_type`` picks classical standard errors or heteroscedasticity-consistent HC0–HC3.
+    ``weights`` (a column name or one non-negative number per row) fits weighted least squares
+    as R's ``lm(weights=)``: minimise Σ wᵢ(yᵢ − xᵢ'β)²; a row of weight 0 is left out of the fit
+    and of n, a row with a missing weight is missing (dropped with ``missing="drop"``).
 
     ``data`` may also be out of core, with the same numbers as in memory (to rounding):
     a Dask DataFrame (partitions reduced by TSQR on the active Dask scheduler, see
@@ -34,6 +44,13 @@ def ols(
     one, e.g. ``pd.read_csv(path, chunksize=100_000)`` (see :mod:`gradstat.linear.streaming`).
     Out-of-core fits keep no rows: fitted values, residuals, leverage and HC covariances raise.
     """
+    if weights is not None:
+        if is_dask_collection(data) or is_frame_iterable(data):
+            raise ValueError("weights= is supported for in-memory data only (a pandas DataFrame)")
+        frame, w, n_dropped = weighted_rows(formula, data, weights, missing)
+        design = build_design(formula, frame, missing=missing)
+        design = replace(design, n_dropped=n_dropped)
+        return fit_design(design, cov_type, weights=w)
     if is_dask_collection(data):
         from gradstat.linear.distributed import ols_dask
 
@@ -43,20 +60,66 @@ def ols(
     return fit_design(build_design(formula, data, missing=missing), cov_type)
 
 
-def fit_design(design: Design, cov_type: CovType = "nonrobust") -> OLSResults:
-    """Solve a materialised design and wrap the inference around it."""
-    n = design.X.shape[0]
+def weighted_rows(
+    formula: str, data: Any, weights: Any, missing: Missing
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The rows to fit and their weights: rows with a missing value (weight included) dropped or refused."""
+    if missing not in ("raise", "drop"):
+        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            raise ValueError(
+                f"weights={weights!r} is not a column of the data; available columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        values = frame[weights]
+        label = f"weights column {weights!r}"
+    else:
+        values = weights
+        label = "weights"
+    w = check_weights(values, len(frame), label, allow_nan=True)
+    used = [c for c in map(str, Formula(formula).required_variables) if c in frame.columns]
+    incomplete = frame[used].isna().any(axis=1).to_numpy() | np.isnan(w)
+    if np.isnan(w).any() and missing == "raise":
+        raise ValueError(
+            f"{label} has {int(np.isnan(w).sum())} missing value(s) (NaN); "
+            "pass missing='drop' to fit on the rows with a weight"
+        )
+    if missing == "drop" and incomplete.any():
+        return frame.loc[~incomplete], w[~incomplete], int(incomplete.sum())
+    return frame, w, 0
+
+
+def fit_design(
+    design: Design, cov_type: CovType = "nonrobust", weights: np.ndarray | None = None
+) -> OLSResults:
+    """Solve a materialised design and wrap the inference around it.
+
+    With ``weights`` the rows of positive weight are fitted, each multiplied by √wᵢ.
+    """
+    X, y = design.X, design.y
+    if weights is not None:
+        positive = weights > 0
+        if not positive.any():
+            raise ValueError(f"every weight is 0: no rows to fit {design.formula!r}")
+        root_w = np.sqrt(weights[positive])
+        X, y = X[positive] * root_w[:, None], y[positive] * root_w
+        raw_y = design.y[positive]
+    else:
+        raw_y = y
+    n = X.shape[0]
     if n == 0:
         raise ValueError(f"no rows to fit {design.formula!r}")
-    if np.ptp(design.y) == 0.0:
+    if np.ptp(raw_y) == 0.0:
         raise ValueError(
-            f"response {design.response!r} is constant (every value {design.y[0]:g}): "
+            f"response {design.response!r} is constant (every value {raw_y[0]:g}): "
             "there is nothing to explain"
         )
     check_residual_df(design, n)
-    solution = least_squares(design.X, design.y)
+    solution = least_squares(X, y)
     warn_aliased(design, solution.aliased, stacklevel=3)
-    return OLSResults(design, solution, cov_type)
+    return OLSResults(design, solution, cov_type, weights=weights)
 
 
 class OLS(RegressorMixin, Estimator):
@@ -71,10 +134,14 @@ class OLS(RegressorMixin, Estimator):
         self.fit_intercept = fit_intercept
         self.cov_type = cov_type
 
-    def fit(self, X: Any, y: Any) -> OLS:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> OLS:
+        """Least squares of y on X; ``sample_weight`` gives weighted least squares (see ``ols``)."""
         if is_dask_collection(X) or is_dask_collection(y):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported for in-memory X and y only")
             return self._fit_dask(X, y)
         Xa, ya = self._validate_fit(X, y, min_samples=2)
+        weights = None if sample_weight is None else check_weights(sample_weight, Xa.shape[0])
         given_names = feature_names(X)
         names = [f"x{j}" for j in range(Xa.shape[1])] if given_names is None else list(given_names)
         if self.fit_intercept:
@@ -93,7 +160,7 @@ class OLS(RegressorMixin, Estimator):
             row_labels=index if index is not None else pd.RangeIndex(Xa.shape[0]),
             n_dropped=0,
         )
-        self.results_ = fit_design(design, self.cov_type)
+        self.results_ = fit_design(design, self.cov_type, weights)
         coef = np.nan_to_num(self.results_.coef.to_numpy(), nan=0.0)
         self.intercept_ = float(coef[0]) if self.fit_intercept else 0.0
         self.coef_ = coef[1:] if self.fit_intercept else coef

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -51,7 +52,12 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
 
 
 class OLSResults:
-    """A least-squares fit with its inference. Every statistic is a named attribute."""
+    """A least-squares fit with its inference. Every statistic is a named attribute.
+
+    With ``weights`` (R's ``lm(weights=)``, statsmodels' WLS) β̂ minimises Σᵢ wᵢ(yᵢ − xᵢ'β)²:
+    every sum of squares is weighted, ȳ is the weighted mean Σwᵢyᵢ/Σwᵢ, and rows of weight 0
+    are left out of the fit and of n (their fitted values and residuals are still given).
+    """
 
     def __init__(
         self,
@@ -59,78 +65,162 @@ class OLSResults:
         solution: LeastSquaresFit,
         cov_type: CovType = "nonrobust",
         meat: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
-        """``meat``: the HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks)."""
+        """``meat``: the HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks).
+
+        ``weights``: one per row of ``design`` (≥ 0); ``solution`` is then the fit of the rows of
+        positive weight, each multiplied by √wᵢ.
+        """
         if cov_type not in COV_TYPES:
             raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
         self._meat = meat
         self.design = design
         self.solution = solution
         self.cov_type: CovType = cov_type
-        names = design.column_names
-        X, y = design.X, design.y
-        n = design.nobs
-        self.nobs = n
+        self.weights = (
+            None if weights is None else pd.Series(weights, index=design.row_labels, name="weights")
+        )
+        self.nobs = design.nobs if weights is None else int(np.count_nonzero(weights))
         self.n_dropped = design.n_dropped
         self.rank = solution.rank
         self.has_intercept = design.has_intercept
-        self.df_resid = n - self.rank
+        self.df_resid = self.nobs - self.rank
         self.df_model = self.rank - 1 if self.has_intercept else self.rank
-        self.aliased = [name for name, a in zip(names, solution.aliased, strict=True) if a]
-
+        self.aliased = [name for name, a in zip(design.column_names, solution.aliased, strict=True) if a]
         self.sse = float(solution.sse)
-        if design.moments is None:
-            y_bar = float(np.mean(y))
-            y_bar += float(np.mean(y - y_bar))  # one correction step: ȳ to full precision
-            centre = y_bar if self.has_intercept else 0.0
-            self.sst = float(np.dot(y - centre, y - centre))
-            self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
-        else:  # out of core: SST from the combined moments, SSR from the effects Q'y
-            m = design.moments
-            self.sst = m.m2 if self.has_intercept else m.m2 + n * m.mean**2
-            self.ssr = _ssr_from_effects(names, solution, self.has_intercept, self.sst, self.sse)
-        self.sigma2 = self.sse / self.df_resid
-        # R² = SSR/SST: unlike 1 − SSE/SST it does not cancel when the fit explains little
-        self.r_squared = self.ssr / self.sst
-        df_total = n - 1 if self.has_intercept else n
-        self.adj_r_squared = 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
+        self.sst, self.ssr = self._sums_of_squares()
 
-        cov = self._covariance(X, solution)
-        self._fit_cov = cov  # in the basis of the design's columns, for predictions
-        coef = solution.coef
-        if design.reparametrisation:  # poly(x, d, raw=True): report raw-power coefficients, exactly mapped
-            coef, cov = reparametrise(coef, cov, design.reparametrisation)
-        self.coef = pd.Series(coef, index=names, name="coef")
-        self.cov = pd.DataFrame(cov, index=names, columns=names)
-        self.std_err = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err")
-        self.t_values = pd.Series(self.coef / self.std_err, name="t_values")
-        self.p_values = pd.Series(
-            2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid), index=names, name="p_values"
-        )
-        self.f_statistic, self.f_p_value = self._omnibus_f()
+    def _sums_of_squares(self) -> tuple[float, float]:
+        """SST = Σ wᵢ(yᵢ − ȳ)², SSR = Σ wᵢ(ŷᵢ − ȳ)² (ȳ = 0 without an intercept; wᵢ = 1 unweighted)."""
+        design, solution = self.design, self.solution
+        if design.moments is not None:  # out of core: SST from the combined moments, SSR from Q'y
+            m = design.moments
+            sst = m.m2 if self.has_intercept else m.m2 + self.nobs * m.mean**2
+            return sst, _ssr_from_effects(design.column_names, solution, self.has_intercept, sst, self.sse)
+        y, fitted, root_w = design.y, solution.fitted, None
+        if self.weights is not None:
+            w = self.weights.to_numpy()
+            positive = w > 0
+            root_w = np.sqrt(w[positive])
+            y, fitted = y[positive], self._fitted()[positive]
+        centre = _mean(y, None if root_w is None else root_w**2) if self.has_intercept else 0.0
+        dy, dfit = y - centre, fitted - centre
+        if root_w is not None:
+            dy, dfit = dy * root_w, dfit * root_w
+        return float(np.dot(dy, dy)), float(np.dot(dfit, dfit))
+
+    # -- the statistics (each a cached property whose docstring is its formula) ----------------
+    @cached_property
+    def sigma2(self) -> float:
+        """σ̂² = SSE / df_resid (SSE = Σ wᵢeᵢ² when weighted)."""
+        return self.sse / self.df_resid
+
+    @cached_property
+    def r_squared(self) -> float:
+        """R² = SSR / SST (unlike 1 − SSE/SST it does not cancel when the fit explains little)."""
+        return self.ssr / self.sst
+
+    @cached_property
+    def adj_r_squared(self) -> float:
+        """R̄² = 1 − (1 − R²)(n − 1)/df_resid (n − 1 → n without an intercept)."""
+        df_total = self.nobs - 1 if self.has_intercept else self.nobs
+        return 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
+
+    @cached_property
+    def _fit_cov(self) -> np.ndarray:
+        """cov(β̂) in the basis of the design's columns (for predictions)."""
+        return self._covariance(self.solution)
+
+    @cached_property
+    def _reported(self) -> tuple[np.ndarray, np.ndarray]:
+        coef, cov = self.solution.coef, self._fit_cov
+        if self.design.reparametrisation:  # poly(x, d, raw=True): raw-power coefficients, exactly mapped
+            coef, cov = reparametrise(coef, cov, self.design.reparametrisation)
+        return coef, cov
+
+    @cached_property
+    def coef(self) -> pd.Series:
+        """β̂ = argmin Σ wᵢ(yᵢ − xᵢ'β)², solved by QR of the (√w-scaled) design; NaN where aliased."""
+        return pd.Series(self._reported[0], index=self.design.column_names, name="coef")
+
+    @cached_property
+    def cov(self) -> pd.DataFrame:
+        """cov(β̂) = σ̂²(X'WX)⁻¹ (nonrobust) or the HC sandwich (``cov_type``)."""
+        names = self.design.column_names
+        return pd.DataFrame(self._reported[1], index=names, columns=names)
+
+    @cached_property
+    def std_err(self) -> pd.Series:
+        """se(β̂ⱼ) = √cov(β̂)ⱼⱼ = σ̂ √[(X'WX)⁻¹]ⱼⱼ (nonrobust)."""
+        se = np.sqrt(np.diag(self.cov.to_numpy()))
+        return pd.Series(se, index=self.design.column_names, name="std_err")
+
+    @cached_property
+    def t_values(self) -> pd.Series:
+        """tⱼ = β̂ⱼ / se(β̂ⱼ), t-distributed on df_resid under H0: βⱼ = 0."""
+        return pd.Series(self.coef / self.std_err, name="t_values")
+
+    @cached_property
+    def p_values(self) -> pd.Series:
+        """pⱼ = 2 P(T > |tⱼ|), T ~ t(df_resid)."""
+        p = 2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid)
+        return pd.Series(p, index=self.design.column_names, name="p_values")
+
+    @cached_property
+    def f_statistic(self) -> float:
+        """F = (SSR / df_model) / (SSE / df_resid) (robust covariances: the Wald F of every slope)."""
+        return self._omnibus_f()
+
+    @cached_property
+    def f_p_value(self) -> float:
+        """P(F(df_model, df_resid) > F)."""
+        if self.df_model == 0:
+            return math.nan
+        return float(stats.f.sf(self.f_statistic, self.df_model, self.df_resid))
 
     # -- row-level quantities (in-memory fits only) ------------------------------------------
-    @property
+    def _fitted(self) -> np.ndarray:
+        """ŷ for every row; a weighted fit evaluates Xβ̂ (rows of weight 0 included)."""
+        if self.weights is None:
+            return self.solution.fitted
+        kept = ~self.solution.aliased
+        return self.design.X[:, kept] @ self.solution.coef[kept]
+
+    def _root_weights(self) -> np.ndarray | None:
+        return None if self.weights is None else np.sqrt(self.weights.to_numpy())
+
+    @cached_property
     def fitted_values(self) -> pd.Series:
         """ŷ = Xβ̂ for the rows of the fit."""
         self.design.require_rows("fitted_values")
-        return pd.Series(self.solution.fitted, index=self.design.row_labels, name="fitted")
+        return pd.Series(self._fitted(), index=self.design.row_labels, name="fitted")
 
-    @property
+    @cached_property
     def resid(self) -> pd.Series:
-        """e = y − ŷ for the rows of the fit."""
+        """e = y − ŷ for the rows of the fit (unweighted, as R's ``residuals(lm)``)."""
         self.design.require_rows("resid")
-        return pd.Series(self.solution.resid, index=self.design.row_labels, name="resid")
+        e = self.solution.resid if self.weights is None else self.design.y - self._fitted()
+        return pd.Series(e, index=self.design.row_labels, name="resid")
+
+    def _weighted_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(√wᵢ xᵢ, √wᵢ eᵢ) over the rows: the design and residuals the solver saw."""
+        X, e = self.design.X, self.resid.to_numpy()
+        root_w = self._root_weights()
+        if root_w is None:
+            return X, e
+        return X * root_w[:, None], e * root_w
 
     # -- covariance ---------------------------------------------------------------------------
-    def _covariance(self, X: np.ndarray, sol: LeastSquaresFit) -> np.ndarray:
+    def _covariance(self, sol: LeastSquaresFit) -> np.ndarray:
         """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
         if self.cov_type == "nonrobust":
             return self.sigma2 * sol.cov_unscaled
         meat = self._meat
         if meat is None:
             self.design.require_rows(f"cov_type={self.cov_type!r}")
-            meat = sandwich_meat(X, sol.resid, sol, self.cov_type)
+            X, e = self._weighted_rows()
+            meat = sandwich_meat(X, e, sol, self.cov_type)
         if self.cov_type == "HC1":
             meat = meat * self.nobs / self.df_resid
         kept = ~sol.aliased
@@ -138,18 +228,16 @@ class OLSResults:
         out[np.ix_(kept, kept)] = (meat + meat.T) / 2.0
         return out
 
-    def _omnibus_f(self) -> tuple[float, float]:
+    def _omnibus_f(self) -> float:
         """H0: every slope is 0. Classical: F = (SSR/p)/σ̂²; robust: the Wald F with the HC covariance."""
         if self.df_model == 0:
-            return math.nan, math.nan
+            return math.nan
         if self.cov_type == "nonrobust":
-            f = (self.ssr / self.df_model) / self.sigma2
-        else:
-            slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
-            b = self.coef[slopes].to_numpy()
-            v = self.cov.loc[slopes, slopes].to_numpy()
-            f = float(b @ np.linalg.solve(v, b)) / len(slopes)
-        return float(f), float(stats.f.sf(f, self.df_model, self.df_resid))
+            return float((self.ssr / self.df_model) / self.sigma2)
+        slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
+        b = self.coef[slopes].to_numpy()
+        v = self.cov.loc[slopes, slopes].to_numpy()
+        return float(b @ np.linalg.solve(v, b)) / len(slopes)
 
     # -- intervals and prediction ------------------------------------------------------------
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
@@ -200,24 +288,27 @@ class OLSResults:
         return X0
 
     # -- diagnostics --------------------------------------------------------------------------
-    @property
+    @cached_property
     def leverage(self) -> pd.Series:
-        """hᵢ = xᵢ'(X'X)⁻¹xᵢ, the diagonal of the hat matrix."""
+        """hᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ, the diagonal of the hat matrix (wᵢ = 1 unweighted)."""
         self.design.require_rows("leverage")
-        return pd.Series(self.solution.leverage(self.design.X), index=self.design.row_labels, name="leverage")
+        X, _ = self._weighted_rows()
+        return pd.Series(self.solution.leverage(X), index=self.design.row_labels, name="leverage")
 
-    @property
+    @cached_property
     def cooks_distance(self) -> pd.Series:
-        """Dᵢ = eᵢ² hᵢ / (rank · σ̂² (1 − hᵢ)²)."""
+        """Dᵢ = wᵢeᵢ² hᵢ / (rank · σ̂² (1 − hᵢ)²)."""
         h = self.leverage.to_numpy()
-        d = self.resid.to_numpy() ** 2 * h / (self.rank * self.sigma2 * (1.0 - h) ** 2)
+        _, e = self._weighted_rows()
+        d = e**2 * h / (self.rank * self.sigma2 * (1.0 - h) ** 2)
         return pd.Series(d, index=self.design.row_labels, name="cooks_distance")
 
-    @property
+    @cached_property
     def standardized_resid(self) -> pd.Series:
-        """rᵢ = eᵢ / (σ̂ √(1 − hᵢ)), R's rstandard."""
+        """rᵢ = √wᵢ eᵢ / (σ̂ √(1 − hᵢ)), R's rstandard."""
         h = self.leverage.to_numpy()
-        r = self.resid.to_numpy() / np.sqrt(self.sigma2 * (1.0 - h))
+        _, e = self._weighted_rows()
+        r = e / np.sqrt(self.sigma2 * (1.0 - h))
         return pd.Series(r, index=self.design.row_labels, name="standardized_resid")
 
     # -- tables -------------------------------------------------------------------------------
@@ -272,6 +363,12 @@ def _ssr_from_effects(
     if names and names[0] == "Intercept" and not solution.aliased[0]:
         return float(np.dot(effects[1:], effects[1:]))
     return sst - sse
+
+
+def _mean(y: np.ndarray, w: np.ndarray | None) -> float:
+    """ȳ = Σwᵢyᵢ/Σwᵢ to full precision (one correction step)."""
+    y_bar = float(np.average(y, weights=w))
+    return y_bar + float(np.average(y - y_bar, weights=w))
 
 
 def sandwich_meat(X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str) -> np.ndarray:

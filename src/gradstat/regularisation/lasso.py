@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from gradstat._validation import Array, ConvergenceWarning, check_X, check_y
+from gradstat._validation import Array, ConvergenceWarning, check_weights, check_X, check_y
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import (
     check_alpha,
@@ -53,6 +53,14 @@ def alpha_grid(
     if alpha_max <= np.finfo(np.float64).resolution:
         return np.full(n_alphas, np.finfo(np.float64).resolution)
     return np.logspace(np.log10(alpha_max * eps), np.log10(alpha_max), n_alphas)[::-1]
+
+
+def normalised_weights(sample_weight: Any, n: int) -> Array | None:
+    """Weights rescaled to sum to n (scikit-learn's elastic net): 1/(2n) Σ wᵢrᵢ² = 1/(2Σw) Σ wᵢrᵢ²."""
+    if sample_weight is None:
+        return None
+    w = check_weights(sample_weight, n)
+    return w * (n / w.sum())
 
 
 def use_gram(precompute: Precompute, n: int, p: int) -> bool:
@@ -221,6 +229,10 @@ class ElasticNet(LinearRegressor):
 
     Attributes: ``coef_``, ``intercept_``, ``n_iter_`` (coordinate sweeps),
     ``dual_gap_`` (in the objective's units).
+
+    ``fit(X, y, sample_weight)`` minimises 1/(2Σwᵢ) Σ wᵢ(yᵢ − xᵢ'β − b)² + the same penalty
+    (scikit-learn's semantics: the weights are rescaled to sum to n, so their scale does not
+    matter, and the centring uses weighted means).
     """
 
     def __init__(
@@ -241,15 +253,16 @@ class ElasticNet(LinearRegressor):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X: Any, y: Any) -> Self:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         alpha = check_alpha(self.alpha)
         ratio = check_l1_ratio(self.l1_ratio)
         iters = check_positive_int(self.max_iter, "max_iter")
         tol = check_tol(self.tol)
         Xa, ya = self._validate_fit(X, y)
         grid = check_path_alphas([alpha])
+        sw = normalised_weights(sample_weight, Xa.shape[0])
         Xs, yc, x_off, y_off, x_scale = center_scale(
-            Xa, ya, self.fit_intercept, self.standardize
+            Xa, ya, self.fit_intercept, self.standardize, sw
         )
         solved = solve_path(
             Xs, yc, grid, ratio, tol=tol, max_iter=iters, precompute=self.precompute

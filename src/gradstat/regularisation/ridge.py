@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, Self
 import numpy as np
 import scipy.linalg
 
-from gradstat._validation import Array, check_X, check_y
+from gradstat._validation import Array, check_weights, check_X, check_y
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import check_alpha, check_alphas
 
@@ -91,6 +91,9 @@ class Ridge(LinearRegressor):
 
     Dask arrays (chunked by rows) are fitted out of core: the rows are reduced to the
     triangle R of [1 | X | y] by TSQR and ridge is least squares on an augmented R.
+
+    ``fit(X, y, sample_weight)`` minimises Σ wᵢ(yᵢ − xᵢ'β − b)² + α‖β‖² (scikit-learn's
+    semantics: the weights are not normalised, so multiplying them by k acts as α/k).
     """
 
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, standardize: bool = False) -> None:
@@ -98,9 +101,11 @@ class Ridge(LinearRegressor):
         self.fit_intercept = fit_intercept
         self.standardize = standardize
 
-    def fit(self, X: Any, y: Any) -> Self:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         alpha = check_alpha(self.alpha)
         if _is_dask(X) or _is_dask(y):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported for in-memory X and y only")
             from gradstat.linear.distributed import r_factor_arrays
 
             R, n = r_factor_arrays(X, y, self.fit_intercept)
@@ -108,7 +113,8 @@ class Ridge(LinearRegressor):
             self.coef_, self.intercept_ = ridge_from_r(R, n, alpha, self.fit_intercept, self.standardize)
             return self
         Xa, ya = self._validate_fit(X, y)
-        Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, self.fit_intercept, self.standardize)
+        sw = None if sample_weight is None else check_weights(sample_weight, Xa.shape[0])
+        Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, self.fit_intercept, self.standardize, sw)
         self.coef_ = ridge_solve(Xs, yc, alpha) / x_scale
         self.intercept_ = float(y_off - x_off @ self.coef_)
         return self
