@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from gradstat.linear.design import Design, new_design
+from gradstat.linear.hypotheses import FTestResult, Hypothesis, TTestResult, as_hypothesis, f_test, t_test
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
 
@@ -179,6 +180,69 @@ class OLSResults:
             return math.nan
         return float(stats.f.sf(self.f_statistic, self.df_model, self.df_resid))
 
+    @cached_property
+    def llf(self) -> float:
+        """ℓ = ½ Σ log wᵢ − (n/2)(log 2π + 1 − log n + log SSE): the Gaussian log-likelihood at β̂, SSE/n.
+
+        R's ``logLik(lm)``; n counts the rows of positive weight (Σ log wᵢ = 0 unweighted).
+        """
+        n = self.nobs
+        log_w = 0.0 if self.weights is None else float(np.sum(np.log(self.weights[self.weights > 0])))
+        return 0.5 * log_w - 0.5 * n * (math.log(2.0 * math.pi) + 1.0 - math.log(n) + math.log(self.sse))
+
+    @cached_property
+    def df_loglik(self) -> int:
+        """Parameters counted by AIC and BIC: rank + 1, σ² counted too (R's convention; statsmodels
+        counts only the rank, so its ``aic``/``bic`` are 2 and log n smaller)."""
+        return self.rank + 1
+
+    @cached_property
+    def aic(self) -> float:
+        """AIC = −2ℓ + 2(rank + 1), R's ``AIC(lm)`` (σ² counted as a parameter)."""
+        return -2.0 * self.llf + 2.0 * self.df_loglik
+
+    @cached_property
+    def bic(self) -> float:
+        """BIC = −2ℓ + log(n)(rank + 1), R's ``BIC(lm)`` (σ² counted as a parameter)."""
+        return -2.0 * self.llf + math.log(self.nobs) * self.df_loglik
+
+    # -- linear hypotheses --------------------------------------------------------------------
+    def f_test(self, hypothesis: Hypothesis, q: Any = None) -> FTestResult:
+        """Wald F-test of H0: Lβ = q, e.g. ``f_test("hp = 0, wt = 2 * hp")`` or a matrix L (and q).
+
+        F = (Lβ̂ − q)'(L cov(β̂) L')⁻¹(Lβ̂ − q) / J ~ F(J, df_resid); the covariance is ``cov_type``'s.
+        """
+        names = list(self.coef.index)
+        h = as_hypothesis(hypothesis, names, q)
+        return f_test(h, self.coef.to_numpy(), self.cov.to_numpy(), names, self.df_resid)
+
+    def t_test(self, hypothesis: Hypothesis, q: Any = None, level: float = 0.95) -> TTestResult:
+        """One t-test per equation: t = (Lᵢβ̂ − qᵢ) / √(L cov(β̂) L')ᵢᵢ ~ t(df_resid), with intervals."""
+        names = list(self.coef.index)
+        h = as_hypothesis(hypothesis, names, q)
+        _t_quantile(level, self.df_resid)
+        return t_test(h, self.coef.to_numpy(), self.cov.to_numpy(), names, self.df_resid, level)
+
+    def vif(self) -> pd.Series:
+        """VIFⱼ = 1 / (1 − R²ⱼ), R²ⱼ of column j regressed on the other columns (intercept included).
+
+        Computed as VIFⱼ = [(X'WX)⁻¹]ⱼⱼ · Σᵢ wᵢ(xᵢⱼ − x̄ⱼ)² (the identity behind statsmodels'
+        ``variance_inflation_factor``); one value per kept column other than the intercept.
+        For a factor, each dummy gets its own VIF (car's generalised VIF is not computed).
+        """
+        self.design.require_rows("vif")
+        w = None if self.weights is None else self.weights.to_numpy()
+        kept = ~self.solution.aliased
+        out = {}
+        for j, name in enumerate(self.design.column_names):
+            if not kept[j] or name == "Intercept":
+                continue
+            x = self.design.X[:, j]
+            centre = _mean(x, w) if self.has_intercept else 0.0
+            d = (x - centre) if w is None else (x - centre) * np.sqrt(w)
+            out[name] = float(self.solution.cov_unscaled[j, j] * np.dot(d, d))
+        return pd.Series(out, name="vif", dtype=float)
+
     # -- row-level quantities (in-memory fits only) ------------------------------------------
     def _fitted(self) -> np.ndarray:
         """ŷ for every row; a weighted fit evaluates Xβ̂ (rows of weight 0 included)."""
@@ -210,6 +274,16 @@ class OLSResults:
         if root_w is None:
             return X, e
         return X * root_w[:, None], e * root_w
+
+    def solver_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(√wᵢ xᵢ, √wᵢ yᵢ) over the rows of positive weight: the least-squares problem solved."""
+        self.design.require_rows("a refit on a subset of the columns")
+        X, y = self.design.X, self.design.y
+        if self.weights is None:
+            return X, y
+        w = self.weights.to_numpy()
+        root_w = np.sqrt(w[w > 0])
+        return X[w > 0] * root_w[:, None], y[w > 0] * root_w
 
     # -- covariance ---------------------------------------------------------------------------
     def _covariance(self, sol: LeastSquaresFit) -> np.ndarray:
@@ -312,11 +386,23 @@ class OLSResults:
         return pd.Series(r, index=self.design.row_labels, name="standardized_resid")
 
     # -- tables -------------------------------------------------------------------------------
-    def anova(self, by_term: bool = False) -> pd.DataFrame:
-        """The ANOVA table (Regression, Error, Total) or, with ``by_term``, sequential F-tests per term."""
-        from gradstat.linear.anova import anova_by_term, anova_table
+    def anova(self, by_term: bool = False, typ: int | None = None) -> pd.DataFrame:
+        """The ANOVA table (Regression, Error, Total) or F-tests per term.
 
-        return anova_by_term(self) if by_term else anova_table(self)
+        ``by_term=True`` (or ``typ=1``): sequential sums of squares, R's ``anova(lm)``;
+        ``typ=2`` / ``typ=3``: R's ``car::Anova(lm, type=2 / 3)`` (see :mod:`gradstat.linear.anova`).
+        """
+        from gradstat.linear.anova import anova_by_term, anova_table, anova_type_2, anova_type_3
+
+        if typ is None:
+            return anova_by_term(self) if by_term else anova_table(self)
+        if typ == 1:
+            return anova_by_term(self)
+        if typ == 2:
+            return anova_type_2(self)
+        if typ == 3:
+            return anova_type_3(self)
+        raise ValueError(f"typ must be 1, 2 or 3 (sums of squares type); got {typ!r}")
 
     def coefficients(self, level: float = 0.95) -> pd.DataFrame:
         """One row per term: coef, std_err, t, p_value and the confidence interval."""
