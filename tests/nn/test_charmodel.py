@@ -42,7 +42,7 @@ def test_first_chunk_loss_equals_pytorch():
     emb, rec, out = model.network_.layers
     ids = model.vocabulary_.encode(TEXT[:21])
     lstm = torch.nn.LSTM(8, 16, batch_first=True)
-    lstm.load_state_dict({f"{k}_l0": torch.from_numpy(v) for k, v in rec.params.items()})
+    lstm.load_state_dict({k: torch.from_numpy(v) for k, v in rec.state_dict().items()})
     with torch.no_grad():
         e = torch.from_numpy(emb.params["weight"])[torch.from_numpy(ids[:-1])][None]
         logits = lstm(e)[0] @ torch.from_numpy(out.params["weight"]).T
