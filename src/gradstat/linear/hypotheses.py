@@ -64,8 +64,10 @@ class _Linear(ast.NodeVisitor):
     def form(self, node: ast.AST) -> tuple[dict[int, float], float]:
         if isinstance(node, ast.Expression):
             return self.form(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(
-            node.value, bool
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)
         ):
             return {}, float(node.value)
         if isinstance(node, ast.Name):
@@ -156,8 +158,10 @@ def as_hypothesis(hypothesis: Hypothesis, names: list[str], q: Any = None) -> Li
     rhs = np.zeros(L.shape[0]) if q is None else np.asarray(q, dtype=np.float64).reshape(-1)
     if rhs.shape != (L.shape[0],):
         raise ValueError(f"q must have {L.shape[0]} values (one per row of L); got shape {rhs.shape}")
-    labels = [" + ".join(f"{v:g}*{n}" for v, n in zip(row, names, strict=True) if v) + f" = {c:g}"
-              for row, c in zip(L, rhs, strict=True)]
+    labels = [
+        " + ".join(f"{v:g}*{n}" for v, n in zip(row, names, strict=True) if v) + f" = {c:g}"
+        for row, c in zip(L, rhs, strict=True)
+    ]
     return LinearHypothesis(L, rhs, labels)
 
 
@@ -173,14 +177,20 @@ class FTestResult:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            {"F": [self.statistic], "df_num": [self.df_num], "df_denom": [self.df_denom],
-             "p_value": [self.p_value]},
+            {
+                "F": [self.statistic],
+                "df_num": [self.df_num],
+                "df_denom": [self.df_denom],
+                "p_value": [self.p_value],
+            },
             index=["; ".join(self.hypotheses)],
         )
 
     def __repr__(self) -> str:
-        return (f"<F test of {'; '.join(self.hypotheses)}: F = {self.statistic:.6g} on {self.df_num} and "
-                f"{self.df_denom} DF, p = {self.p_value:.4g}>")
+        return (
+            f"<F test of {'; '.join(self.hypotheses)}: F = {self.statistic:.6g} on {self.df_num} and "
+            f"{self.df_denom} DF, p = {self.p_value:.4g}>"
+        )
 
 
 @dataclass(frozen=True)
@@ -196,9 +206,9 @@ class TTestResult:
         return self.table.to_string(float_format=lambda v: f"{v:.6g}")
 
 
-def _estimate(h: LinearHypothesis, coef: np.ndarray, cov: np.ndarray, names: list[str]) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def _estimate(
+    h: LinearHypothesis, coef: np.ndarray, cov: np.ndarray, names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     used = np.flatnonzero((h.L != 0).any(axis=0))
     bad = [names[j] for j in used if not np.isfinite(coef[j])]
     if bad:
@@ -226,8 +236,14 @@ def t_test(
     t = (estimate - h.q) / se
     quantile = float(stats.t.ppf(0.5 + level / 2.0, df_resid))
     table = pd.DataFrame(
-        {"estimate": estimate, "std_err": se, "t": t, "p_value": 2.0 * stats.t.sf(np.abs(t), df_resid),
-         "lower": estimate - quantile * se, "upper": estimate + quantile * se},
+        {
+            "estimate": estimate,
+            "std_err": se,
+            "t": t,
+            "p_value": 2.0 * stats.t.sf(np.abs(t), df_resid),
+            "lower": estimate - quantile * se,
+            "upper": estimate + quantile * se,
+        },
         index=pd.Index(h.labels, name="hypothesis"),
     )
     return TTestResult(table)

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from gradstat.linear.design import Design, new_design
+from gradstat.linear.explain import Explanation, Explanations, explain
 from gradstat.linear.hypotheses import FTestResult, Hypothesis, TTestResult, as_hypothesis, f_test, t_test
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
@@ -205,6 +206,18 @@ class OLSResults:
     def bic(self) -> float:
         """BIC = −2ℓ + log(n)(rank + 1), R's ``BIC(lm)`` (σ² counted as a parameter)."""
         return -2.0 * self.llf + math.log(self.nobs) * self.df_loglik
+
+    def explain(
+        self, statistic: str, term: str | None = None, level: float = 0.95
+    ) -> Explanation | Explanations:
+        """The formula of ``statistic`` and the numbers that make it, e.g. ``explain("f_statistic")``:
+        F = (SSR / df_model) / (SSE / df_resid) = (965.27 / 4) / (160.778 / 27) = 40.525.
+
+        Whole-fit statistics: f_statistic, f_p_value, r_squared, adj_r_squared, sigma, sigma2, llf,
+        aic, bic; per term (``term=``, or every term): std_err, t_values, p_values, conf_int.
+        ``to_frame()`` gives the ingredients at full precision.
+        """
+        return explain(self, statistic, term, level)
 
     # -- linear hypotheses --------------------------------------------------------------------
     def f_test(self, hypothesis: Hypothesis, q: Any = None) -> FTestResult:
