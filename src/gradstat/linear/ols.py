@@ -29,6 +29,7 @@ def ols(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     weights: Any = None,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
 
@@ -37,6 +38,8 @@ def ols(
     ``weights`` (a column name or one non-negative number per row) fits weighted least squares
     as R's ``lm(weights=)``: minimise Σ wᵢ(yᵢ − xᵢ'β)²; a row of weight 0 is left out of the fit
     and of n, a row with a missing weight is missing (dropped with ``missing="drop"``).
+    ``rank_tol``: ``None`` aliases a column only where the refined solver could not give a
+    trustworthy solution (see :mod:`gradstat.linear.lstsq`); ``rank_tol=1e-7`` is R's ``lm`` rule.
 
     ``data`` may also be out of core, with the same numbers as in memory (to rounding):
     a Dask DataFrame (partitions reduced by TSQR on the active Dask scheduler, see
@@ -50,14 +53,14 @@ def ols(
         frame, w, n_dropped = weighted_rows(formula, data, weights, missing)
         design = build_design(formula, frame, missing=missing)
         design = replace(design, n_dropped=n_dropped)
-        return fit_design(design, cov_type, weights=w)
+        return fit_design(design, cov_type, weights=w, rank_tol=rank_tol)
     if is_dask_collection(data):
         from gradstat.linear.distributed import ols_dask
 
-        return ols_dask(formula, data, missing=missing, cov_type=cov_type)
+        return ols_dask(formula, data, missing=missing, cov_type=cov_type, rank_tol=rank_tol)
     if is_frame_iterable(data):
-        return ols_stream(formula, data, missing=missing, cov_type=cov_type)
-    return fit_design(build_design(formula, data, missing=missing), cov_type)
+        return ols_stream(formula, data, missing=missing, cov_type=cov_type, rank_tol=rank_tol)
+    return fit_design(build_design(formula, data, missing=missing), cov_type, rank_tol=rank_tol)
 
 
 def weighted_rows(
@@ -92,7 +95,10 @@ def weighted_rows(
 
 
 def fit_design(
-    design: Design, cov_type: CovType = "nonrobust", weights: np.ndarray | None = None
+    design: Design,
+    cov_type: CovType = "nonrobust",
+    weights: np.ndarray | None = None,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """Solve a materialised design and wrap the inference around it.
 
@@ -117,7 +123,7 @@ def fit_design(
             "there is nothing to explain"
         )
     check_residual_df(design, n)
-    solution = least_squares(X, y)
+    solution = least_squares(X, y, rank_tol=rank_tol)
     warn_aliased(design, solution.aliased, stacklevel=3)
     return OLSResults(design, solution, cov_type, weights=weights)
 

@@ -285,6 +285,7 @@ def fit_formula(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     needs_levels: bool = True,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
     if missing not in ("raise", "drop"):
@@ -317,7 +318,7 @@ def fit_formula(
         assert total is not None
         return total
 
-    return finish(partial, prototype, gram, sse, cov_type, meat)
+    return finish(partial, prototype, gram, sse, cov_type, meat, rank_tol=rank_tol)
 
 
 def finish(
@@ -327,6 +328,8 @@ def finish(
     sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
     cov_type: CovType = "nonrobust",
     meat_pass: Callable[[LeastSquaresFit], np.ndarray] | None = None,
+    *,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """Solve the combined ``R`` and wrap the same inference as the in-memory fit.
 
@@ -340,7 +343,9 @@ def finish(
     check_residual_df(prototype, m.n)
     scale = _scale_of(partial.amax)
     y_scale = float(scale[-1])
-    sol = solve_r(partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits))
+    sol = solve_r(
+        partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits), rank_tol=rank_tol
+    )
     if sol.refined:
         sse = sse_pass(sol.z, sol.kept, scale)
     else:
@@ -354,12 +359,13 @@ def finish(
         resid=empty,
         sse=sse,
         rank=sol.rank,
-        condition_number=sol.kappa,
+        condition_number=sol.kappa_equilibrated,
         refined=sol.refined,
         _r=sol.r1,
         _scale=scale[:-1],
         _chol=sol.chol,
         effects=sol.effects,
+        error_bound=sol.error_bound,
     )
     design = replace(
         prototype,
@@ -468,6 +474,7 @@ def ols_stream(
     *,
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """``ols`` on data read block by block (``pd.read_csv(path, chunksize=...)``, Parquet row groups).
 
@@ -476,7 +483,9 @@ def ols_stream(
     """
     stream = FrameStream(data)
     try:
-        return fit_formula(stream, formula, stream.columns, missing=missing, cov_type=cov_type)
+        return fit_formula(
+            stream, formula, stream.columns, missing=missing, cov_type=cov_type, rank_tol=rank_tol
+        )
     finally:
         stream.close()
 
