@@ -112,6 +112,15 @@ class LeastSquaresFit:
     _chol: DD | None = field(default=None, repr=False)  # U'U = G exactly (refined fits)
     effects: np.ndarray = field(default_factory=lambda: np.zeros(0))
     error_bound: float = EPS  # estimated relative error of the solution (see correct_digits)
+    # scale-free forms, finite across the float range: y_scale t and the column scales S are powers
+    # of two, cov_scaled = (S'X'XS)^-1 on the kept columns, so cov_unscaled = S cov_scaled S
+    y_scale: float = 1.0
+    cov_scaled: np.ndarray | None = None
+
+    @property
+    def column_scales(self) -> np.ndarray:
+        """Powers of two ``S`` with the columns of ``X S`` of largest entry in [1/2, 1)."""
+        return self._scale
 
     @property
     def correct_digits(self) -> float:
@@ -375,6 +384,7 @@ class RSolution:
     effects: np.ndarray
     kappa_equilibrated: float
     error_bound: float
+    cov_scaled: np.ndarray  # (S'X'XS)^-1 on the kept columns
 
     @property
     def rank(self) -> int:
@@ -410,7 +420,7 @@ def solve_r(
         empty = np.zeros(0)
         return RSolution(
             kept, coef, cov, (empty, empty), np.zeros((0, 0)), abs(w[0, 0]), math.nan, False, None, empty,
-            math.nan, EPS,
+            math.nan, EPS, np.zeros((0, 0)),
         )
     r1 = w[:rank, :rank]
     qty = w[:rank, rank]
@@ -449,7 +459,8 @@ def solve_r(
     with np.errstate(over="ignore"):  # beyond float64 only when the true value is
         cov[np.ix_(kept, kept)] = zinv * s[:, None] * s[None, :]
     return RSolution(
-        kept, coef, cov, zdd, r1.copy(), rnorm, kappa, bool(do_refine), chol, effects, kappa_eq, error_bound
+        kept, coef, cov, zdd, r1.copy(), rnorm, kappa, bool(do_refine), chol, effects, kappa_eq, error_bound,
+        zinv,
     )
 
 
@@ -489,13 +500,16 @@ def least_squares(
         beta_full = np.zeros(k)
         beta_full[kept] = sol.coef[kept]
         fitted, resid = _fitted_float(X, y, beta_full, kept, scale, y_scale)
+    t = np.float64(y_scale)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):  # SSE may lie beyond float64
+        sse = float(np.dot(resid * t, resid * t) / t / t)
     return LeastSquaresFit(
         coef=sol.coef,
         aliased=~kept,
         cov_unscaled=sol.cov_unscaled,
         fitted=fitted,
         resid=resid,
-        sse=float(resid @ resid),
+        sse=sse,
         rank=sol.rank,
         condition_number=sol.kappa_equilibrated,
         refined=sol.refined,
@@ -504,4 +518,6 @@ def least_squares(
         _chol=sol.chol,
         effects=sol.effects,
         error_bound=sol.error_bound,
+        y_scale=y_scale,
+        cov_scaled=sol.cov_scaled,
     )

@@ -36,6 +36,10 @@ CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3"]
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 
+class PerfectFitWarning(UserWarning):
+    """The residuals vanish next to the fitted values: t and F statistics are meaningless (R warns too)."""
+
+
 class CollinearityWarning(UserWarning):
     """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
 
@@ -90,38 +94,78 @@ class OLSResults:
         self.df_resid = self.nobs - self.rank
         self.df_model = self.rank - 1 if self.has_intercept else self.rank
         self.aliased = [name for name, a in zip(design.column_names, solution.aliased, strict=True) if a]
-        self.sse = float(solution.sse)
-        self.sst, self.ssr = self._sums_of_squares()
+        # sums of squares are kept times t² (t = solution.y_scale, a power of two), so that ratios
+        # such as R², F and the standard errors stay finite for data near the ends of the float range
+        self._t = np.float64(solution.y_scale)
+        self._sse_t2, self._sst_t2, self._ssr_t2 = self._scaled_sums_of_squares()
+        with np.errstate(over="ignore", under="ignore"):  # beyond float64 only when the true value is
+            t = self._t
+            self.sse = float(self._sse_t2 / t / t)
+            self.sst = float(self._sst_t2 / t / t)
+            self.ssr = float(self._ssr_t2 / t / t)
+        self._warn_perfect_fit()
+        if cov_type in ("HC2", "HC3") and meat is None and design.moments is None:
+            self._fit_cov  # noqa: B018 (a leverage-one row is an error at fit time, not on first use)
 
-    def _sums_of_squares(self) -> tuple[float, float]:
-        """SST = Σ wᵢ(yᵢ − ȳ)², SSR = Σ wᵢ(ŷᵢ − ȳ)² (ȳ = 0 without an intercept; wᵢ = 1 unweighted)."""
-        design, solution = self.design, self.solution
+    def _warn_perfect_fit(self) -> None:
+        """R's summary.lm: warn when σ̂² < 10⁻³⁰ (mean(ŷ)² + var(ŷ)), in t² units (scale-free)."""
+        if self.df_resid <= 0:
+            return
+        if self.design.moments is None:
+            f = self.solution.fitted * self._t
+            size = float(np.mean(f) ** 2 + (np.var(f, ddof=1) if f.size > 1 else 0.0))
+        else:
+            m = self.design.moments
+            centre = self.nobs * (m.mean * self._t) ** 2 if self.has_intercept else 0.0
+            size = (self._ssr_t2 + centre) / self.nobs
+        if self._sse_t2 / self.df_resid < 1e-30 * size:
+            warnings.warn(
+                f"{self.design.formula!r}: essentially perfect fit: summary may be unreliable "
+                f"(residual variance {self.sigma2:.3g} is below 1e-30 of the fitted values' mean square; "
+                "t, F and p-values are dominated by rounding)",
+                PerfectFitWarning,
+                stacklevel=4,
+            )
+
+    def _scaled_sums_of_squares(self) -> tuple[float, float, float]:
+        """t²·(SSE, SST, SSR): SSE = Σ wᵢeᵢ², SST = Σ wᵢ(yᵢ − ȳ)², SSR = Σ wᵢ(ŷᵢ − ȳ)² (ȳ = 0 without
+        an intercept; wᵢ = 1 unweighted)."""
+        design, solution, t = self.design, self.solution, self._t
         if design.moments is not None:  # out of core: SST from the combined moments, SSR from Q'y
             m = design.moments
             sst = m.m2 if self.has_intercept else m.m2 + self.nobs * m.mean**2
-            return sst, _ssr_from_effects(design.column_names, solution, self.has_intercept, sst, self.sse)
-        y, fitted, root_w = design.y, solution.fitted, None
+            sse = float(solution.sse)
+            ssr = _ssr_from_effects(design.column_names, solution, self.has_intercept, sst, sse)
+            return sse * t**2, sst * t**2, ssr * t**2
+        y, fitted, root_w = design.y * t, solution.fitted * t, None
         if self.weights is not None:
             w = self.weights.to_numpy()
             positive = w > 0
             root_w = np.sqrt(w[positive])
-            y, fitted = y[positive], self._fitted()[positive]
+            y, fitted = y[positive], self._fitted()[positive] * t
         centre = _mean(y, None if root_w is None else root_w**2) if self.has_intercept else 0.0
         dy, dfit = y - centre, fitted - centre
         if root_w is not None:
             dy, dfit = dy * root_w, dfit * root_w
-        return float(np.dot(dy, dy)), float(np.dot(dfit, dfit))
+        e = solution.resid * t  # the solver's residuals (√w-scaled when weighted)
+        return float(np.dot(e, e)), float(np.dot(dy, dy)), float(np.dot(dfit, dfit))
 
     # -- the statistics (each a cached property whose docstring is its formula) ----------------
     @cached_property
     def sigma2(self) -> float:
         """σ̂² = SSE / df_resid (SSE = Σ wᵢeᵢ² when weighted)."""
-        return self.sse / self.df_resid
+        with np.errstate(over="ignore", under="ignore"):
+            return float(self._sse_t2 / self.df_resid / self._t / self._t)
+
+    @cached_property
+    def sigma(self) -> float:
+        """σ̂ = √(SSE / df_resid), the residual standard error (finite wherever it is representable)."""
+        return float(math.sqrt(self._sse_t2 / self.df_resid) / self._t)
 
     @cached_property
     def r_squared(self) -> float:
         """R² = SSR / SST (unlike 1 − SSE/SST it does not cancel when the fit explains little)."""
-        return self.ssr / self.sst
+        return self._ssr_t2 / self._sst_t2
 
     @cached_property
     def adj_r_squared(self) -> float:
@@ -155,6 +199,14 @@ class OLSResults:
     @cached_property
     def std_err(self) -> pd.Series:
         """se(β̂ⱼ) = √cov(β̂)ⱼⱼ = σ̂ √[(X'WX)⁻¹]ⱼⱼ (nonrobust)."""
+        sol = self.solution
+        if self.cov_type == "nonrobust" and not self.design.reparametrisation and sol.cov_scaled is not None:
+            # σ̂ t · √[(S'X'XS)⁻¹]ⱼⱼ · sⱼ / t: each factor finite wherever the result is
+            se = np.full(len(self.design.column_names), np.nan)
+            kept = ~sol.aliased
+            sigma_t = self.sigma * self._t
+            se[kept] = sigma_t * np.sqrt(np.diag(sol.cov_scaled)) * (sol.column_scales[kept] / self._t)
+            return pd.Series(se, index=self.design.column_names, name="std_err")
         se = np.sqrt(np.diag(self.cov.to_numpy()))
         return pd.Series(se, index=self.design.column_names, name="std_err")
 
@@ -189,7 +241,8 @@ class OLSResults:
         """
         n = self.nobs
         log_w = 0.0 if self.weights is None else float(np.sum(np.log(self.weights[self.weights > 0])))
-        return 0.5 * log_w - 0.5 * n * (math.log(2.0 * math.pi) + 1.0 - math.log(n) + math.log(self.sse))
+        log_sse = math.log(self._sse_t2) - 2.0 * math.log(self._t)  # log SSE without forming SSE
+        return 0.5 * log_w - 0.5 * n * (math.log(2.0 * math.pi) + 1.0 - math.log(n) + log_sse)
 
     @cached_property
     def df_loglik(self) -> int:
@@ -302,12 +355,21 @@ class OLSResults:
     def _covariance(self, sol: LeastSquaresFit) -> np.ndarray:
         """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
         if self.cov_type == "nonrobust":
-            return self.sigma2 * sol.cov_unscaled
+            if sol.cov_scaled is None:
+                return self.sigma2 * sol.cov_unscaled
+            # (σ̂t)² · (S/t) (S'X'XS)⁻¹ (S/t): finite wherever cov(β̂) itself is
+            kept = ~sol.aliased
+            d = sol.column_scales[kept] / self._t
+            out = np.full_like(sol.cov_unscaled, np.nan)
+            with np.errstate(over="ignore"):
+                scaled = sol.cov_scaled * d[:, None] * d[None, :]
+                out[np.ix_(kept, kept)] = (self._sse_t2 / self.df_resid) * scaled
+            return out
         meat = self._meat
         if meat is None:
             self.design.require_rows(f"cov_type={self.cov_type!r}")
             X, e = self._weighted_rows()
-            meat = sandwich_meat(X, e, sol, self.cov_type)
+            meat = sandwich_meat(X, e, sol, self.cov_type, labels=self.design.row_labels)
         if self.cov_type == "HC1":
             meat = meat * self.nobs / self.df_resid
         kept = ~sol.aliased
@@ -320,7 +382,7 @@ class OLSResults:
         if self.df_model == 0:
             return math.nan
         if self.cov_type == "nonrobust":
-            return float((self.ssr / self.df_model) / self.sigma2)
+            return float((self._ssr_t2 / self.df_model) / (self._sse_t2 / self.df_resid))
         slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
         b = self.coef[slopes].to_numpy()
         v = self.cov.loc[slopes, slopes].to_numpy()
@@ -470,13 +532,32 @@ def _mean(y: np.ndarray, w: np.ndarray | None) -> float:
     return y_bar + float(np.average(y - y_bar, weights=w))
 
 
-def sandwich_meat(X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str) -> np.ndarray:
+LEVERAGE_ONE = 1e-8  # 1 − hᵢ below this: the row is fitted exactly (leverage one)
+
+
+def sandwich_meat(
+    X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str, labels: Any = None
+) -> np.ndarray:
     """Σᵢ ωᵢ sᵢsᵢ' with sᵢ = (X'X)⁻¹xᵢ (kept columns); ωᵢ = eᵢ² (HC0, HC1), eᵢ²/(1 − hᵢ) (HC2),
-    eᵢ²/(1 − hᵢ)² (HC3). A sum over rows, so blocks of rows add (HC1's n/(n − p) comes after)."""
+    eᵢ²/(1 − hᵢ)² (HC3). A sum over rows, so blocks of rows add (HC1's n/(n − p) comes after).
+
+    HC2 and HC3 are undefined for a row of leverage one (the fit passes through it whatever its
+    response): such rows are named (by ``labels``, else by position in the block) in an error.
+    """
     kept = ~sol.aliased
     e2 = resid**2
     if cov_type in ("HC2", "HC3"):
         one_minus_h = 1.0 - sol.leverage(X)
+        one = np.flatnonzero(one_minus_h < LEVERAGE_ONE)
+        if one.size:
+            names = [labels[i] for i in one[:5]] if labels is not None else [f"position {i}" for i in one[:5]]
+            raise ValueError(
+                f"cov_type={cov_type!r} divides each squared residual by "
+                f"(1 − h){'' if cov_type == 'HC2' else '²'}, "
+                f"and {one.size} row(s) have leverage h = 1 (fitted exactly whatever their response): "
+                f"{names}; their HC2/HC3 standard errors are undefined. Use cov_type='HC0' or 'HC1', "
+                "or drop the row(s)"
+            )
         e2 = e2 / (one_minus_h if cov_type == "HC2" else one_minus_h**2)
     scores = X[:, kept] @ sol.cov_unscaled[np.ix_(kept, kept)]  # row i: xᵢ'(X'X)⁻¹
     return scores.T @ (scores * e2[:, None])

@@ -366,6 +366,8 @@ def finish(
         _chol=sol.chol,
         effects=sol.effects,
         error_bound=sol.error_bound,
+        y_scale=y_scale,
+        cov_scaled=sol.cov_scaled,
     )
     design = replace(
         prototype,

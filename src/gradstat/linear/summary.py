@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,7 +61,7 @@ class Summary:
                 f"Coefficients not defined because of singularities (aliased): {', '.join(fit.aliased)}"
             )
         lines.append(
-            f"Residual standard error: {math.sqrt(fit.sigma2):.6g} on {fit.df_resid} degrees of freedom"
+            f"Residual standard error: {fit.sigma:.6g} on {fit.df_resid} degrees of freedom"
         )
         lines.append(f"R-squared: {fit.r_squared:.6g}, adjusted R-squared: {fit.adj_r_squared:.6g}")
         sol = fit.solution
