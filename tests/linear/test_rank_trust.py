@@ -9,8 +9,7 @@ import pytest
 import gradstat
 from gradstat.linear import CollinearityWarning
 from gradstat.linear.lstsq import least_squares
-
-from .oracles import digits, exact_least_squares, rel_error
+from tests.linear.oracles import digits, exact_least_squares, rel_error
 
 
 def _degree_ten():

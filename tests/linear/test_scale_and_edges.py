@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 import gradstat
 from gradstat.linear import CollinearityWarning, PerfectFitWarning
-
-from .oracles import digits, exact_least_squares, rel_error
+from tests.linear.oracles import digits, exact_least_squares, rel_error
 
 
 def _frame(seed: int, n: int = 30) -> pd.DataFrame:

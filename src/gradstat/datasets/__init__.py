@@ -31,6 +31,8 @@ def names() -> list[str]:
 
 def load(name: str) -> pd.DataFrame:
     """Load a bundled table as a DataFrame; factors arrive as ordered-level categoricals."""
+    if not isinstance(name, str):
+        raise TypeError(f"data set name must be a string such as 'mtcars', got {type(name).__name__}")
     key = name.lower()
     if key not in _TABLES:
         raise ValueError(f"unknown data set {name!r}; available: {', '.join(names())}")

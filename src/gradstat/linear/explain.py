@@ -154,7 +154,7 @@ def _overall(fit: OLSResults, statistic: str) -> Explanation:
             ),
         )
     if statistic in ("aic", "bic", "llf"):
-        llf, k = fit.llf, fit.df_loglik
+        llf, k = fit.llf, fit.df_llf
         LLF = _ing("ℓ", llf, "log-likelihood at β̂ and σ̂²_ML = SSE / n")
         K = _ing("rank + 1", k, "parameters: coefficients and σ² (R's convention)")
         if statistic == "llf":

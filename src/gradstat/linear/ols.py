@@ -11,10 +11,11 @@ from formulaic import Formula
 
 from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
+from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
-from gradstat.validation import check_weights, feature_names
+from gradstat.validation import check_flag, check_weights, feature_names
 
 
 def is_dask_collection(data: Any) -> bool:
@@ -30,6 +31,7 @@ def ols(
     cov_type: CovType = "nonrobust",
     weights: Any = None,
     rank_tol: float | None = None,
+    safe: bool = True,
 ) -> OLSResults:
     """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
 
@@ -46,7 +48,14 @@ def ols(
     :mod:`gradstat.linear.distributed`), or an iterable of DataFrames / a callable returning
     one, e.g. ``pd.read_csv(path, chunksize=100_000)`` (see :mod:`gradstat.linear.streaming`).
     Out-of-core fits keep no rows: fitted values, residuals, leverage and HC covariances raise.
+
+    ``safe=True`` (the default, and always on the command line) checks the formula against a
+    grammar of column names, arithmetic and known transforms before anything is evaluated
+    (see :mod:`gradstat.linear.formula_grammar`); ``safe=False`` lets formulaic evaluate any
+    Python in it, for trusted formulas only.
     """
+    if check_flag(safe, "safe"):
+        check_formula_grammar(formula)
     if weights is not None:
         if is_dask_collection(data) or is_frame_iterable(data):
             raise ValueError("weights= is supported for in-memory data only (a pandas DataFrame)")
@@ -142,6 +151,7 @@ class OLS(RegressorMixin, Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> OLS:
         """Least squares of y on X; ``sample_weight`` gives weighted least squares (see ``ols``)."""
+        check_flag(self.fit_intercept, "fit_intercept")
         if is_dask_collection(X) or is_dask_collection(y):
             if sample_weight is not None:
                 raise ValueError("sample_weight is supported for in-memory X and y only")

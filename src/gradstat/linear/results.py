@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gradstat.linear.base import ResultsBase
 from gradstat.linear.design import Design, new_design
 from gradstat.linear.explain import Explanation, Explanations, explain
 from gradstat.linear.hypotheses import FTestResult, Hypothesis, TTestResult, as_hypothesis, f_test, t_test
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
+from gradstat.validation import check_flag
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -57,7 +59,7 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
     )
 
 
-class OLSResults:
+class OLSResults(ResultsBase):
     """A least-squares fit with its inference. Every statistic is a named attribute.
 
     With ``weights`` (R's ``lm(weights=)``, statsmodels' WLS) β̂ minimises Σᵢ wᵢ(yᵢ − xᵢ'β)²:
@@ -245,20 +247,10 @@ class OLSResults:
         return 0.5 * log_w - 0.5 * n * (math.log(2.0 * math.pi) + 1.0 - math.log(n) + log_sse)
 
     @cached_property
-    def df_loglik(self) -> int:
+    def df_llf(self) -> int:
         """Parameters counted by AIC and BIC: rank + 1, σ² counted too (R's convention; statsmodels
         counts only the rank, so its ``aic``/``bic`` are 2 and log n smaller)."""
         return self.rank + 1
-
-    @cached_property
-    def aic(self) -> float:
-        """AIC = −2ℓ + 2(rank + 1), R's ``AIC(lm)`` (σ² counted as a parameter)."""
-        return -2.0 * self.llf + 2.0 * self.df_loglik
-
-    @cached_property
-    def bic(self) -> float:
-        """BIC = −2ℓ + log(n)(rank + 1), R's ``BIC(lm)`` (σ² counted as a parameter)."""
-        return -2.0 * self.llf + math.log(self.nobs) * self.df_loglik
 
     def explain(
         self, statistic: str, term: str | None = None, level: float = 0.95
@@ -407,12 +399,13 @@ class OLSResults:
         else:
             X0 = self._new_rows(new_data)
             index = getattr(new_data, "index", pd.RangeIndex(X0.shape[0]))
+        if interval not in (None, "confidence", "prediction"):
+            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
+        q = _t_quantile(level, self.df_resid)  # checked even when no interval is asked for
         kept = ~self.solution.aliased
         fit = X0[:, kept] @ self.solution.coef[kept]
         if interval is None:
             return pd.Series(fit, index=index, name="fit")
-        if interval not in ("confidence", "prediction"):
-            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
         if self.cov_type == "nonrobust":  # σ̂² x₀'(X'X)⁻¹x₀ = σ̂² ||R⁻ᵀx₀||²: no cancellation
             var = self.sigma2 * self.solution.leverage(X0)
         else:
@@ -420,7 +413,7 @@ class OLSResults:
             var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
         if interval == "prediction":
             var = var + self.sigma2
-        half = _t_quantile(level, self.df_resid) * np.sqrt(var)
+        half = q * np.sqrt(var)
         return pd.DataFrame({"fit": fit, "lower": fit - half, "upper": fit + half}, index=index)
 
     def _new_rows(self, new_data: Any) -> np.ndarray:
@@ -470,7 +463,7 @@ class OLSResults:
         from gradstat.linear.anova import anova_by_term, anova_table, anova_type_2, anova_type_3
 
         if typ is None:
-            return anova_by_term(self) if by_term else anova_table(self)
+            return anova_by_term(self) if check_flag(by_term, "by_term") else anova_table(self)
         if typ == 1:
             return anova_by_term(self)
         if typ == 2:

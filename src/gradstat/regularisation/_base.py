@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradstat.estimator import Estimator, RegressorMixin
-from gradstat.validation import Array
+from gradstat.validation import Array, check_flag
 
 
 class LinearRegressor(RegressorMixin, Estimator):
@@ -44,6 +44,8 @@ def center_scale(
     """
     p = X.shape[1]
     w = sample_weight
+    fit_intercept = check_flag(fit_intercept, "fit_intercept")
+    standardize = check_flag(standardize, "standardize")
     if fit_intercept:
         x_offset = np.average(X, axis=0, weights=w)
         y_offset = float(np.average(y, weights=w))

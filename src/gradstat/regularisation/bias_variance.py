@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat.estimator import Estimator, RegressorMixin, clone
+from gradstat.regularisation._validation import check_seed
 from gradstat.regularisation.ridge import Ridge
 from gradstat.validation import Array, check_X
 
@@ -70,7 +71,7 @@ def bias_variance(
     if isinstance(n_rep, bool) or not isinstance(n_rep, int) or n_rep < 2:
         raise ValueError(f"n_rep must be an integer >= 2; got {n_rep!r}")
     true_beta = None if beta is None else np.asarray(beta, dtype=np.float64).ravel()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     preds = np.empty((n_rep, X0.shape[0]))
     sq_err = np.empty((n_rep, X0.shape[0]))
     beta_err = np.empty(n_rep)
@@ -136,6 +137,9 @@ def bias_variance_curve(
     so differences along the curve are not Monte-Carlo noise.  One row per
     value, column ``name`` holding it.
     """
+    values = list(values)
+    if not values:
+        raise ValueError(f"values is empty: give at least one {name} to simulate")
     rows = []
     for v in values:
         res = bias_variance(

@@ -13,7 +13,7 @@ import scipy.linalg
 
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import check_alpha, check_alphas
-from gradstat.validation import Array, check_weights, check_X, check_y
+from gradstat.validation import Array, check_flag, check_weights, check_X, check_y
 
 
 def _rank_deficient_error(rank: int, p: int) -> ValueError:
@@ -103,6 +103,8 @@ class Ridge(LinearRegressor):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         alpha = check_alpha(self.alpha)
+        check_flag(self.fit_intercept, "fit_intercept")
+        check_flag(self.standardize, "standardize")
         if _is_dask(X) or _is_dask(y):
             if sample_weight is not None:
                 raise ValueError("sample_weight is supported for in-memory X and y only")
