@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import math
 import pathlib
 import re
@@ -19,8 +18,6 @@ from gradstat.cli.train_images import main as train_images
 from gradstat.nn import CrossEntropy, Sequential, load_checkpoint
 from gradstat.nn.inspection.visualise import plot_feature_maps, plot_filters, plot_learning_curves
 from gradstat.nn.models.architectures import ARCHITECTURES, build, lenet5, lenet_small
-
-BENCH = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "cnn.py"
 
 
 def torch_lenet5() -> torch.nn.Sequential:
@@ -145,13 +142,3 @@ def test_command_line_names_missing_data_and_bad_options(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_images(["--epochs", "0", "--checkpoint-dir", str(tmp_path)])
     assert "--epochs, --batch-size and --lr must be positive" in capsys.readouterr().err
-
-
-def test_cnn_benchmark_smoke(capsys):
-    spec = importlib.util.spec_from_file_location("bench_cnn", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    result = module.main(["--smoke"])
-    assert all(math.isfinite(result[k]) and result[k] > 0 for k in ("train_ratio", "infer_ratio"))
-    assert "ratio" in capsys.readouterr().out
