@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from gradstat.cli.help import HelpFormatter
 from gradstat.datasets.text import TEXTS, load_text
 from gradstat.nn.layers.sequential import TrainingDiverged
 from gradstat.nn.models.charmodel import CharModel
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradstat train text",
         description="Character-level language model trained with truncated BPTT.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--arch", choices=["rnn", "lstm"], default="lstm")
     parser.add_argument("--corpus", choices=sorted(TEXTS), default="shakespeare")
