@@ -51,4 +51,7 @@ html_theme_options = {
     "footer_end": [],
 }
 html_static_path: list[str] = []
+html_favicon = "_static/favicon.svg"  # else browsers ask the server for /favicon.ico
+html_context = {"default_mode": "light"}
 html_show_sourcelink = False
+html_sidebars = {"**": []}  # no left column: the chapters' code and tables get the width

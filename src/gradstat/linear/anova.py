@@ -54,7 +54,40 @@ def anova_by_term(fit: OLSResults) -> pd.DataFrame:
 
 
 def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
-    """F-test of a reduced model against a full model that nests it, as R's ``anova(m1, m2)``."""
+    """F-test of a reduced model against a full model that nests it, as R's ``anova(m1, m2)``.
+
+    F = ((SSE_reduced − SSE_full) / (df_reduced − df_full)) / (SSE_full / df_full), on
+    (df_reduced − df_full, df_full) degrees of freedom, where df are residual degrees of freedom.
+
+    Parameters
+    ----------
+    reduced : OLSResults
+        The smaller model; its columns must lie in the span of the full model's.
+    full : OLSResults
+        The larger model, fitted on the same rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``reduced`` and ``full`` (by formula); columns ``df_resid``, ``sse``, ``df``,
+        ``sum_sq``, ``F`` and ``p_value`` (the last four on the full model's row).
+
+    Raises
+    ------
+    TypeError
+        If either argument is not an :class:`OLSResults`.
+    ValueError
+        If the models are fitted on different rows, are not nested, or are passed in reverse.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> cars = datasets.load("mtcars")
+    >>> table = gradstat.compare(gradstat.ols("mpg ~ wt", cars), gradstat.ols("mpg ~ wt + hp + qsec", cars))
+    >>> int(table["df"].iloc[1]), round(float(table["F"].iloc[1]), 4)
+    (2, 6.9423)
+    """
     for name, fit in (("reduced", reduced), ("full", full)):
         if not isinstance(fit, OLSResults):
             raise TypeError(f"compare() takes two OLSResults; {name} is {type(fit).__name__}")
