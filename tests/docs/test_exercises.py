@@ -128,3 +128,115 @@ def test_cnn_3_dE_dx2():
     dx = conv.backward(np.array([[[0.3, -0.2, 0.7]]]))
     assert dx[0, 0, 1] == pytest.approx(0.3 * -1.0 + -0.2 * 0.5, abs=1e-15)
     assert dx[0, 0, 1] == pytest.approx(-0.4, abs=1e-15)
+
+
+# -- bias, variance and regularisation (docs/course/regularisation.md) ------------------------
+
+
+def test_regularisation_1_ridge_at_zero_is_least_squares(cars):
+    X = cars[["wt", "hp", "qsec"]].to_numpy()
+    y = cars["mpg"].to_numpy()
+    ols = gradstat.ols("mpg ~ wt + hp + qsec", data=cars)
+    np.testing.assert_allclose(gradstat.Ridge(alpha=0.0).fit(X, y).coef_, ols.coef.iloc[1:], rtol=1e-10)
+    path = gradstat.ridge_path(X - X.mean(0), y - y.mean(), [0.0])
+    assert path.df[0] == pytest.approx(3.0, abs=1e-12)  # trace of the hat matrix of 3 centred columns
+
+
+def test_regularisation_2_lasso_on_one_standardised_predictor_is_soft_thresholding():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=50)
+    x = (x - x.mean()) / x.std()  # Σx² = n
+    y = 0.7 * x + rng.normal(size=50)
+    y = y - y.mean()
+    z = x @ y / 50
+    for alpha in (0.05, 0.3, abs(z) + 0.1):
+        soft = np.sign(z) * max(abs(z) - alpha, 0.0)
+        fitted = gradstat.Lasso(alpha=alpha, fit_intercept=False, tol=1e-12).fit(x[:, None], y).coef_[0]
+        assert fitted == pytest.approx(soft, abs=1e-8)
+
+
+def test_regularisation_3_the_best_alpha_buys_variance_with_bias():
+    beta = np.array([1.5, -1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0])
+
+    def simulate(rng):
+        X = rng.normal(size=(25, beta.size))
+        return X, X @ beta + 2.0 * rng.normal(size=25)
+
+    x0 = np.random.default_rng(1).normal(size=(30, beta.size))
+    curve = gradstat.bias_variance_curve(
+        lambda a: gradstat.Ridge(alpha=a), np.logspace(-2, 3, 8), simulate, x0, x0 @ beta, 2.0, n_rep=60
+    )
+    best = curve.loc[curve["mspe"].idxmin()]
+    first = curve.iloc[0]
+    assert 0.01 < best["alpha"] < 1000  # an interior optimum
+    assert best["bias2"] > first["bias2"] and best["variance"] < first["variance"]
+    # the decomposition adds up: MSPE = bias² + variance + σ²
+    np.testing.assert_allclose(curve["mspe"], curve["bias2"] + curve["variance"] + 4.0, rtol=1e-12)
+
+
+# -- the perceptron (docs/course/perceptron.md) --------------------------------------------------
+
+SIX_X = np.array([[2.0, 1.0], [3.0, 2.0], [1.0, 3.0], [-1.0, -2.0], [-2.0, -1.0], [-3.0, 1.0]])
+SIX_Y = np.array([1, 1, 1, -1, -1, -1])
+
+
+def test_perceptron_1_radius():
+    from gradstat.nn import Perceptron
+
+    assert Perceptron().fit(SIX_X, SIX_Y).radius_ == pytest.approx(np.sqrt(13), abs=1e-15)  # ‖(3, 2)‖
+
+
+def test_perceptron_2_every_point_on_its_side():
+    from gradstat.nn import Perceptron
+
+    model = Perceptron().fit(SIX_X, SIX_Y)
+    assert (np.sign(SIX_X @ model.coef_ + model.intercept_) == SIX_Y).all()
+
+
+def test_perceptron_3_xor_inequalities_contradict():
+    # (0,0), (1,1) → −1 and (0,1), (1,0) → +1 need  b < 0,  w1 + w2 + b < 0,  w2 + b > 0,  w1 + b > 0.
+    # Adding the last two: w1 + w2 + 2b > 0; adding the first two: w1 + w2 + 2b < 0. No (w, b) exists;
+    # a brute-force search over a grid finds none either.
+    grid = np.linspace(-3, 3, 25)
+    w1, w2, b = np.meshgrid(grid, grid, grid, indexing="ij")
+    separates = (b < 0) & (w1 + w2 + b < 0) & (w2 + b > 0) & (w1 + b > 0)
+    assert not separates.any()
+
+
+# -- recurrent networks (docs/course/rnn.md) -----------------------------------------------------
+
+
+def test_rnn_1_shapes_and_parameter_count():
+    from gradstat.nn import RNN
+
+    layer = RNN(3, 5)
+    assert layer.params["weight_ih"].shape == (5, 3)  # W_X is d × m
+    assert layer.params["weight_hh"].shape == (5, 5)  # W_H is d × d (W_Y would be k × d = 4 × 5)
+    assert sum(p.size for p in layer.params.values()) == 15 + 25 + 5 + 5
+
+
+def test_rnn_2_geometric_shrinking():
+    # W_H = 0.9 I and h ≡ 0 (so 1 − h² = 1): every step's Jacobian has norm exactly 0.9
+    from gradstat.nn import RNN, Sequential, gradient_by_lag
+
+    layer = RNN(1, 4, dtype="float64")
+    for name, value in layer.params.items():
+        value[:] = 0.9 * np.eye(4) if name == "weight_hh" else 0.0
+    model = Sequential([layer, Dense(4, 1, dtype="float64", seed=0)], input_shape=(30, 1))
+    frame = gradient_by_lag(model, np.zeros((2, 30, 1)), np.ones((2, 1))).set_index("lag")
+    assert frame.loc[20, "grad_norm"] / frame.loc[0, "grad_norm"] == pytest.approx(0.1216, abs=1e-4)
+
+
+def test_rnn_3_forget_gate_one_keeps_the_cell():
+    from gradstat.nn import LSTM
+
+    layer = LSTM(1, 1, dtype="float64")
+    w = layer.params
+    # gate order i, f, g, o (PyTorch): input gate shut (i ≈ 0), forget gate open (f ≈ 1)
+    w["weight_ih"][:] = 0.0
+    w["weight_hh"][:] = 0.0
+    w["bias_ih"][:] = [-50.0, 50.0, 0.0, 50.0]
+    w["bias_hh"][:] = 0.0
+    c0 = np.array([[0.8]])
+    h = layer.forward(np.zeros((1, 5, 1)), state=(np.zeros((1, 1)), c0))
+    assert h[0, -1, 0] == pytest.approx(np.tanh(0.8), abs=1e-12)  # h_t = o ⊙ tanh(c_t), c_t = c_0
