@@ -42,13 +42,13 @@ def test_first_chunk_loss_equals_pytorch():
     emb, rec, out = model.network_.layers
     ids = model.vocabulary_.encode(TEXT[:21])
     lstm = torch.nn.LSTM(8, 16, batch_first=True)
-    lstm.load_state_dict({f"{k}_l0": torch.from_numpy(v) for k, v in rec.params.items()})
+    lstm.load_state_dict({k: torch.from_numpy(v) for k, v in rec.state_dict().items()})
     with torch.no_grad():
         e = torch.from_numpy(emb.params["weight"])[torch.from_numpy(ids[:-1])][None]
         logits = lstm(e)[0] @ torch.from_numpy(out.params["weight"]).T
         logits += torch.from_numpy(out.params["bias"])
         expected = torch.nn.functional.cross_entropy(logits[0], torch.from_numpy(ids[1:]))
-    ours = model._run(ids[None, :-1], None)
+    ours = model.network_.reset_state().forward(ids[None, :-1])
     z = ours[0] - ours[0].max(axis=1, keepdims=True)
     nll = -(z[np.arange(20), ids[1:]] - np.log(np.exp(z).sum(axis=1))).mean()
     assert nll == pytest.approx(expected.item(), rel=1e-5)

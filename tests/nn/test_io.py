@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import numpy as np
@@ -48,9 +49,9 @@ def test_roundtrip_weights_architecture_and_outputs(tmp_path):
     X, _ = data()
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     with safe_open(str(path), framework="numpy") as f:  # readable by any safetensors reader
-        assert set(f.keys()) == {"param/0.weight", "param/0.bias", "param/2.weight", "param/2.bias"}
+        assert set(f.keys()) == {"0.weight", "0.bias", "2.weight", "2.bias"}  # PyTorch's keys
         arch = json.loads(f.metadata()["architecture"])
-    assert arch["class"] == "Sequential"
+    assert arch["class"] == "gradstat.nn.layers.sequential.Sequential"
     assert arch["config"]["layers"][0]["config"]["in_features"] == 6
 
 
@@ -67,12 +68,13 @@ def test_save_is_atomic_and_leaves_no_temporary(tmp_path, monkeypatch):
     make().save(path)
     before = path.read_bytes()
 
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
+    def boom(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("gradstat.nn.io.save_file", boom)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr("gradstat.nn.io.os.fsync", boom)
+    with pytest.raises(OSError, match=r"could not save .*m\.safetensors: No space left on device") as info:
         Sequential([Dense(6, 1)]).save(path)
+    assert ".tmp" not in str(info.value)  # the user's file is named, not the temporary one
     assert path.read_bytes() == before  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 

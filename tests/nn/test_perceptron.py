@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import Perceptron as SkPerceptron
 
-from gradstat._validation import ConvergenceWarning
 from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
+from gradstat.validation import ConvergenceWarning
 
 
 def separable(seed: int, n: int = 60, d: int = 3, margin: float = 0.3):

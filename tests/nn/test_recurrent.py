@@ -48,13 +48,13 @@ def test_gradients_equal_pytorch(cls, batch, steps, inp, hid, seed):
     net, x, h0, c0, out, upstream = torch_reference(cls, batch, steps, inp, hid, seed)
     layer = cls(inp, hid, dtype="float64").load_state_dict(net.state_dict())
     state = np_(h0[0]) if cls is RNN else (np_(h0[0]), np_(c0[0]))
-    ours = layer.forward(np_(x), state)
+    ours = layer.forward(np_(x), state=state)
     assert ours.shape == (batch, steps, hid)
     assert rel_err(ours, np_(out)) < 1e-12
     dx = layer.backward(np_(upstream))
     assert rel_err(dx, np_(x.grad)) < 1e-10
     for name, grad in layer.grads.items():
-        assert rel_err(grad, np_(getattr(net, f"{name}_l0").grad)) < 1e-10, name
+        assert rel_err(grad, np_(getattr(net, name).grad)) < 1e-10, name
     if cls is RNN:
         assert rel_err(layer.grad_state, np_(h0.grad[0])) < 1e-10
     else:
@@ -68,7 +68,7 @@ def test_stacked_equals_pytorch_num_layers(cell, cls):
     stack = Stacked(cell, 4, 5, num_layers=3, dtype="float64").load_state_dict(net.state_dict())
     assert set(stack.params) == set(net.state_dict())
     state = np_(h0) if cell == "rnn" else (np_(h0), np_(c0))
-    assert rel_err(stack.forward(np_(x), state), np_(out)) < 1e-12
+    assert rel_err(stack.forward(np_(x), state=state), np_(out)) < 1e-12
     assert rel_err(stack.backward(np_(upstream)), np_(x.grad)) < 1e-10
     for name, grad in stack.grads.items():
         assert rel_err(grad, np_(getattr(net, name).grad)) < 1e-10, name
@@ -84,7 +84,7 @@ def test_chunks_with_carried_state_equal_one_pass(cls):
     whole = layer.forward(x)
     final = layer.state
     first = layer.forward(x[:, :4])
-    second = layer.forward(x[:, 4:], layer.state)
+    second = layer.forward(x[:, 4:], state=layer.state)
     np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, rtol=1e-13)
     for a, b in zip(np.atleast_3d(layer.state), np.atleast_3d(final), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13)
@@ -104,7 +104,7 @@ def test_final_state_gradient_equals_pytorch(cls):
     layer = cls(3, 4, dtype="float64").load_state_dict(net.state_dict())
     layer.forward(np_(x))
     gs = np_(weights[0][0]) if cls is RNN else (np_(weights[0][0]), np_(weights[1][0]))
-    assert rel_err(layer.backward(np_(up), gs), np_(x.grad)) < 1e-10
+    assert rel_err(layer.backward(np_(up), grad_state=gs), np_(x.grad)) < 1e-10
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
@@ -113,7 +113,7 @@ def test_float32_default_and_pytorch_parameter_shapes(cls):
     net = TORCH[cls](7, 3, batch_first=True)
     for name, p in layer.params.items():
         assert p.dtype == np.float32
-        assert p.shape == tuple(getattr(net, f"{name}_l0").shape)
+        assert p.shape == tuple(getattr(net, name).shape)
     out = layer.forward(np.zeros((2, 4, 7), np.float32))
     assert out.dtype == np.float32
     assert layer.output_shape((None, None, 7)) == (None, None, 3)
@@ -131,14 +131,14 @@ def test_bad_input_is_a_clear_error(cls):
         layer.forward(np.zeros((2, 0, 3)))
     bad_state = np.zeros((2, 5))
     with pytest.raises(ValueError, match=r"\(batch, hidden\)"):
-        layer.forward(np.zeros((2, 5, 3)), bad_state if cls is RNN else (bad_state, bad_state))
+        layer.forward(np.zeros((2, 5, 3)), state=bad_state if cls is RNN else (bad_state, bad_state))
     layer.forward(np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match="grad_output"):
         layer.backward(np.zeros((2, 4, 4)))
     with pytest.raises(ValueError, match="positive integer"):
         cls(0, 4)
     with pytest.raises(ValueError, match="state"):
-        Stacked("lstm" if cls is LSTM else "rnn", 3, 4).forward(np.zeros((2, 5, 3)), np.zeros((2, 5)))
+        Stacked("lstm" if cls is LSTM else "rnn", 3, 4).forward(np.zeros((2, 5, 3)), state=np.zeros((2, 5)))
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_gradcheck(layer):
     x = np.random.default_rng(0).standard_normal((2, 5, 3))
     result = gradcheck(layer, x)
     assert result, result.to_frame()
-    assert layer.params["weight_hh" if "weight_hh" in layer.params else "weight_hh_l0"].dtype == np.float32
+    assert layer.params["weight_hh_l0"].dtype == np.float32
 
 
 def test_sequential_with_time_distributed_dense_equals_pytorch():
@@ -169,5 +169,5 @@ def test_sequential_with_time_distributed_dense_equals_pytorch():
     crit = CrossEntropy()
     assert crit(model.forward(np_(x)), y.numpy()) == pytest.approx(loss.item(), rel=1e-12)
     model.backward(crit.backward())
-    assert rel_err(model.grads["0.weight_hh"], np_(lstm.weight_hh_l0.grad)) < 1e-10
+    assert rel_err(model.grads["0.weight_hh_l0"], np_(lstm.weight_hh_l0.grad)) < 1e-10
     assert rel_err(model.grads["1.weight"], np_(lin.weight.grad)) < 1e-10

@@ -9,9 +9,9 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gradstat._validation import ConvergenceWarning
 from gradstat.nn.estimators.mlp import MLPClassifier, MLPRegressor
 from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
+from gradstat.validation import ConvergenceWarning
 
 
 @parametrize_with_checks(

@@ -37,7 +37,7 @@ def test_gradient_norms_equal_pytorch_autograd(arch):
     y = torch.randint(0, 4, (6,))
     expected = torch_grad_by_lag(cell, head, x, y, arch == "lstm")
     rec = (RNN if arch == "rnn" else LSTM)(3, 5, dtype="float64")
-    rec.load_state_dict({k: v for k, v in cell.state_dict().items()})
+    rec.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()})  # a cell is layer 0
     dense = Dense(5, 4, dtype="float64")
     dense.params["weight"][...] = head.weight.detach().numpy()
     dense.params["bias"][...] = head.bias.detach().numpy()

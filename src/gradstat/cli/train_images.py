@@ -19,7 +19,7 @@ import numpy as np
 
 from gradstat.cli.help import HelpFormatter
 from gradstat.datasets.images import ImageData, load_digits_images, load_idx
-from gradstat.nn.io import load_checkpoint
+from gradstat.nn.io import ModelFileError, resume_checkpoint
 from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy
 from gradstat.nn.models.architectures import ARCHITECTURES, build
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
         parser.error("--epochs, --batch-size and --lr must be positive")
     try:
         return _train(args)
-    except (FileNotFoundError, FileExistsError) as exc:
+    except (FileNotFoundError, FileExistsError, ModelFileError) as exc:
         print(f"gradstat train images: {exc}", file=sys.stderr)
         return 2
 
@@ -100,13 +100,14 @@ def _train(args: argparse.Namespace) -> int:
             "pass --resume to continue, or choose another --checkpoint-dir"
         )
     if found:
-        start = max(found)
-        state = load_checkpoint(found[start])
+        # the newest checkpoint that loads: a corrupt last one falls back to the one before (logged)
+        state, path = resume_checkpoint(*(found[e] for e in sorted(found, reverse=True)))
+        start = state.epoch
         if not isinstance(state.model, Sequential) or state.optimiser is None:
-            raise ValueError(f"{found[start]} is not a training checkpoint of a Sequential model")
+            raise ValueError(f"{path} is not a training checkpoint of a Sequential model")
         model, optimiser, rng = state.model, state.optimiser, state.rng
         model.output_shape((None, *x_train.shape[1:]))  # the data must fit the saved network
-        print(f"resuming {found[start].name} (epoch {start} of {args.epochs})")
+        print(f"resuming {path.name} (epoch {start} of {args.epochs})")
     else:
         start = 0
         model = build(args.arch, x_train.shape[1:], n_classes, seed=args.seed)

@@ -159,7 +159,8 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str) -> Non
             )
 
 
-def _missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
+def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
+    """``frame`` without rows missing a used column (``missing="drop"``), else an error naming them."""
     na = frame[columns].isna()
     if not na.to_numpy().any():
         return frame
@@ -205,7 +206,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     columns = _check_columns_exist(parsed, frame, formula)
     _check_values(frame, columns, response)
     n_before = len(frame)
-    frame = _missing_rows(frame, columns, missing)
+    frame = missing_rows(frame, columns, missing)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     try:

@@ -10,6 +10,7 @@ worker is recomputed and the result is unchanged.  Dask is imported here only.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,9 +19,9 @@ import pandas as pd
 
 from gradstat.linear.design import INTERCEPT, Design, Missing
 from gradstat.linear.extended import DD
-from gradstat.linear.lstsq import LeastSquaresFit, _fitted_dd, _reduce_gram
+from gradstat.linear.lstsq import LeastSquaresFit, fitted_dd, reduce_gram
 from gradstat.linear.results import CovType, OLSResults, sandwich_meat
-from gradstat.linear.streaming import Partial, _add, _add_gram, _add_matrix, finish, fit_formula
+from gradstat.linear.streaming import Partial, add_gram, add_matrix, finish, fit_formula
 
 T = TypeVar("T")
 
@@ -123,14 +124,14 @@ def _gram_block(
     Xa, ya = _array_block(X, y, intercept)
     if Xa.shape[0] == 0:
         return None
-    return _reduce_gram(Xa, ya, kept, scale[:-1], float(scale[-1]), bits)
+    return reduce_gram(Xa, ya, kept, scale[:-1], float(scale[-1]), bits)
 
 
 def _sse_block(
     X: np.ndarray, y: np.ndarray, intercept: bool, z: DD, kept: np.ndarray, scale: np.ndarray
 ) -> float:
     Xa, ya = _array_block(X, y, intercept)
-    _, resid = _fitted_dd(Xa, ya, z, kept, scale[:-1], float(scale[-1]))
+    _, resid = fitted_dd(Xa, ya, z, kept, scale[:-1], float(scale[-1]))
     return float(resid @ resid)
 
 
@@ -196,16 +197,16 @@ def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobu
     )
 
     def gram(kept: np.ndarray, scale: np.ndarray, bits: int) -> DD:
-        g = source.map_reduce(lambda a, b: _gram_block(a, b, fit_intercept, kept, scale, bits), _add_gram)
+        g = source.map_reduce(lambda a, b: _gram_block(a, b, fit_intercept, kept, scale, bits), add_gram)
         assert g is not None
         return g
 
     def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
-        return source.map_reduce(lambda a, b: _sse_block(a, b, fit_intercept, z, kept, scale), _add)
+        return source.map_reduce(lambda a, b: _sse_block(a, b, fit_intercept, z, kept, scale), operator.add)
 
     def meat(solution: LeastSquaresFit) -> np.ndarray:
         total = source.map_reduce(
-            lambda a, b: _meat_block(a, b, fit_intercept, solution, cov_type), _add_matrix
+            lambda a, b: _meat_block(a, b, fit_intercept, solution, cov_type), add_matrix
         )
         assert total is not None
         return total

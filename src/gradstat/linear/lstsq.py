@@ -178,7 +178,8 @@ def combine_gram(g1: DD, g2: DD) -> DD:
     return dd_add(g1, g2)
 
 
-def _reduce_r(X: np.ndarray, y: np.ndarray, scale: np.ndarray, y_scale: float) -> np.ndarray:
+def reduce_r(X: np.ndarray, y: np.ndarray, scale: np.ndarray, y_scale: float) -> np.ndarray:
+    """``R`` of the scaled ``[X y]``, folded block by block (Householder QR of each block)."""
     c = X.shape[1] + 1
     r = np.zeros((c, c))
     for start in range(0, X.shape[0], QR_BLOCK_ROWS):
@@ -195,9 +196,10 @@ def gram_bits(kappa: float, n: int) -> int:
     return int(min(GRAM_BITS, math.ceil(64 + 2 * math.log2(max(kappa, 1.0)) + math.log2(n) / 2)))
 
 
-def _reduce_gram(
+def reduce_gram(
     X: np.ndarray, y: np.ndarray, kept: np.ndarray, scale: np.ndarray, y_scale: float, bits: int
 ) -> DD:
+    """Gram matrix of the scaled ``[X y]`` (kept columns) in double-double, by row blocks."""
     assert slice_bits(GRAM_BLOCK_ROWS) >= 20
     g: DD | None = None
     for start in range(0, X.shape[0], GRAM_BLOCK_ROWS):
@@ -286,7 +288,7 @@ def _fitted_float(
     return fitted, resid
 
 
-def _fitted_dd(
+def fitted_dd(
     X: np.ndarray, y: np.ndarray, z: DD, kept: np.ndarray, scale: np.ndarray, y_scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """``X b`` and ``y - X b`` in double-double (``b = S z / t``), rounded to float64."""
@@ -425,15 +427,15 @@ def least_squares(
     y_scale = float(column_scale(y[:, None])[0])
 
     def gram(kept: np.ndarray, bits: int) -> DD:
-        return _reduce_gram(X, y, kept, scale, y_scale, bits)
+        return reduce_gram(X, y, kept, scale, y_scale, bits)
 
-    sol = solve_r(_reduce_r(X, y, scale, y_scale), scale, y_scale, n, gram, rank_tol=rank_tol, refine=refine)
+    sol = solve_r(reduce_r(X, y, scale, y_scale), scale, y_scale, n, gram, rank_tol=rank_tol, refine=refine)
     kept = sol.kept
     if sol.rank == 0:
         resid = y.copy()
         fitted = np.zeros(n)
     elif sol.refined:
-        fitted, resid = _fitted_dd(X, y, sol.z, kept, scale, y_scale)
+        fitted, resid = fitted_dd(X, y, sol.z, kept, scale, y_scale)
     else:
         beta_full = np.zeros(k)
         beta_full[kept] = sol.coef[kept]

@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import feature_names
+from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
+from gradstat.validation import feature_names
 
 
 def is_dask_collection(data: Any) -> bool:

@@ -21,6 +21,7 @@ results object raises a clear error for them (refit in memory on the rows needed
 from __future__ import annotations
 
 import itertools
+import operator
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,17 +37,17 @@ from gradstat.linear.design import (
     Design,
     Missing,
     ResponseMoments,
-    _missing_rows,
     build_design,
     check_residual_df,
+    missing_rows,
 )
 from gradstat.linear.extended import DD, dd_add
 from gradstat.linear.lstsq import (
     LeastSquaresFit,
-    _fitted_dd,
-    _reduce_gram,
-    _reduce_r,
     combine_r,
+    fitted_dd,
+    reduce_gram,
+    reduce_r,
     solve_r,
 )
 from gradstat.linear.results import CovType, OLSResults, sandwich_meat, warn_aliased
@@ -84,7 +85,7 @@ class Partial:
             return Partial(None, np.zeros(X.shape[1] + 1), ResponseMoments(0, 0.0, 0.0), n_dropped, columns)
         amax = np.concatenate([np.abs(X).max(axis=0), [np.abs(y).max()]])
         s = _scale_of(amax)
-        r = _reduce_r(X, y, s[:-1], float(s[-1]))
+        r = reduce_r(X, y, s[:-1], float(s[-1]))
         return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
 
     def r_unscaled(self) -> np.ndarray:
@@ -143,7 +144,7 @@ class FrameDesign:
     def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
         n_before = len(frame)
-        frame = _missing_rows(frame, list(self.used), self.missing)
+        frame = missing_rows(frame, list(self.used), self.missing)
         text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype)]
         if self.levels or text:
             frame = frame.copy()
@@ -174,13 +175,13 @@ class FrameDesign:
         design, _ = self.design(frame)
         if design is None:
             return None
-        return _reduce_gram(design.X, design.y, kept, scale[:-1], float(scale[-1]), bits)
+        return reduce_gram(design.X, design.y, kept, scale[:-1], float(scale[-1]), bits)
 
     def sse(self, frame: pd.DataFrame, z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
         design, _ = self.design(frame)
         if design is None:
             return 0.0
-        _, resid = _fitted_dd(design.X, design.y, z, kept, scale[:-1], float(scale[-1]))
+        _, resid = fitted_dd(design.X, design.y, z, kept, scale[:-1], float(scale[-1]))
         return float(resid @ resid)
 
     def meat(self, frame: pd.DataFrame, solution: LeastSquaresFit, cov_type: str) -> np.ndarray | None:
@@ -246,17 +247,15 @@ def _ordered_levels(values: Levels) -> tuple[Any, ...]:
         ) from exc
 
 
-def _add(a: float, b: float) -> float:
-    return a + b
-
-
-def _add_gram(a: DD | None, b: DD | None) -> DD | None:
+def add_gram(a: DD | None, b: DD | None) -> DD | None:
+    """The sum of two partial Gram matrices in double-double; None is an empty partition."""
     if a is None or b is None:
         return b if a is None else a
     return dd_add(a, b)
 
 
-def _add_matrix(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+def add_matrix(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The sum of two partial matrices; None is an empty partition."""
     if a is None or b is None:
         return b if a is None else a
     return a + b
@@ -306,15 +305,15 @@ def fit_formula(
         )
 
     def gram(kept: np.ndarray, scale: np.ndarray, bits: int) -> DD:
-        g = source.map_reduce(lambda f: designer.gram(f, kept, scale, bits), _add_gram)
+        g = source.map_reduce(lambda f: designer.gram(f, kept, scale, bits), add_gram)
         assert g is not None
         return g
 
     def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
-        return source.map_reduce(lambda f: designer.sse(f, z, kept, scale), _add)
+        return source.map_reduce(lambda f: designer.sse(f, z, kept, scale), operator.add)
 
     def meat(solution: LeastSquaresFit) -> np.ndarray:
-        total = source.map_reduce(lambda f: designer.meat(f, solution, cov_type), _add_matrix)
+        total = source.map_reduce(lambda f: designer.meat(f, solution, cov_type), add_matrix)
         assert total is not None
         return total
 

@@ -5,9 +5,18 @@ from gradstat.nn.estimators.perceptron import MulticlassPerceptron, Perceptron
 from gradstat.nn.inspection.explain import Explanation, explain
 from gradstat.nn.inspection.gradcheck import GradcheckResult, gradcheck
 from gradstat.nn.inspection.vanishing import gradient_by_lag, plot_gradient_by_lag
-from gradstat.nn.io import Checkpoint, load, load_checkpoint, save, save_checkpoint
+from gradstat.nn.io import (
+    Checkpoint,
+    ModelFileError,
+    load,
+    load_checkpoint,
+    read_state_dict,
+    resume_checkpoint,
+    save,
+    save_checkpoint,
+)
 from gradstat.nn.layers.activations import ReLU, Sigmoid, Softmax, Tanh
-from gradstat.nn.layers.base import Layer, layer_class
+from gradstat.nn.layers.base import Container, Layer, layer_class
 from gradstat.nn.layers.conv import Conv1D, Conv2D
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.dropout import Dropout
@@ -28,6 +37,7 @@ __all__ = [
     "Adam",
     "AvgPool2D",
     "Checkpoint",
+    "Container",
     "Conv1D",
     "Conv2D",
     "CrossEntropy",
@@ -44,6 +54,7 @@ __all__ = [
     "MLPRegressor",
     "MaxPool1D",
     "MaxPool2D",
+    "ModelFileError",
     "MulticlassPerceptron",
     "Optimiser",
     "Perceptron",
@@ -63,6 +74,8 @@ __all__ = [
     "load",
     "load_checkpoint",
     "plot_gradient_by_lag",
+    "read_state_dict",
+    "resume_checkpoint",
     "save",
     "save_checkpoint",
     "xavier_normal",

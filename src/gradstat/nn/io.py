@@ -1,31 +1,73 @@
-"""Save and load networks: weights in safetensors, architecture as JSON in its metadata.
+"""Save and load networks: weights in safetensors under PyTorch's keys, architecture as JSON.
 
-Loading only looks classes up in the layer registry and reads arrays, so a
-file can never execute code. Writes go to a temporary file in the same folder
-which is then renamed over the target (atomic on POSIX and Windows).
+A saved file is a plain safetensors file whose tensor keys are the model's ``state_dict()``
+keys (``0.weight``, ``1.weight_ih_l0`` …), so ``safetensors.torch.load_file`` gives a dict
+that the matching ``torch.nn`` module loads with ``load_state_dict(strict=True)``. The
+metadata carries what gradstat needs on top: the architecture (layer classes by qualified
+name and their ``config()``), a SHA-256 checksum of the tensors, and for checkpoints the
+optimiser, generator and epoch. Checkpoints add the optimiser's arrays under
+``optimiser/{slot}/{parameter}``.
+
+Loading reads the file once, checks its header against the file's size before anything is
+allocated, verifies the checksum, and only looks classes up in the layer registry, so a file
+can never execute code. Every failure is a ``ModelFileError`` naming the file.
+
+Writes go to a temporary file in the same folder, created with the user's umask, flushed to
+disk, then renamed over the target (atomic on POSIX and Windows); a temporary file left by a
+killed process is cleared by the next save. ``save_checkpoint`` keeps the previous checkpoint
+as ``<name>.prev``, and ``resume_checkpoint`` falls back to it (with a logged warning) when
+the latest one is corrupt.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import logging
+import math
 import os
 import pathlib
-import tempfile
+import secrets
+import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.numpy import save_file
+import safetensors.numpy
 
-from gradstat.nn.layers.base import Layer, layer_class
+from gradstat.nn.layers.base import Layer, layer_class, qualified_name
 from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
 
+logger = logging.getLogger(__name__)
+
 FORMAT = "gradstat.nn"
-VERSION = "1"
+VERSION = "2"  # 1: keys "param/…", bare class names, lone RNN/LSTM keys without "_l0"
+OPTIMISER_PREFIX = "optimiser/"  # "/" never occurs in a PyTorch state_dict key
+PREVIOUS_SUFFIX = ".prev"
+MAX_HEADER_BYTES = 100 * 2**20
+_DTYPES: dict[str, np.dtype] = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U64": np.dtype("<u8"),
+    "U32": np.dtype("<u4"),
+    "U16": np.dtype("<u2"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
 _BIT_GENERATORS = {
     name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 }
+
+
+class ModelFileError(ValueError):
+    """A file that is not a readable gradstat.nn (or safetensors) file; the message names it."""
 
 
 @dataclass
@@ -40,9 +82,10 @@ class Checkpoint:
     history: dict[str, list[float]] = field(default_factory=dict)
 
 
+# --- public API ------------------------------------------------------------------------------
 def save(model: Layer, path: str | pathlib.Path) -> None:
-    """Write ``model``'s weights and architecture to ``path`` (safetensors)."""
-    _write(path, model, None, None, None)
+    """Write ``model``'s weights (PyTorch's keys) and architecture to ``path`` (safetensors)."""
+    _write(pathlib.Path(path), model, None, None, None)
 
 
 def save_checkpoint(
@@ -52,8 +95,11 @@ def save_checkpoint(
     rng: np.random.Generator | None,
     epoch: int,
 ) -> None:
-    """Weights, optimiser state and generator state, so training resumes bit-identically."""
-    _write(path, model, optimiser, rng, epoch)
+    """Weights, optimiser state and generator state, so training resumes bit-identically.
+
+    The checkpoint it replaces is kept as ``<path>.prev`` for ``resume_checkpoint``.
+    """
+    _write(pathlib.Path(path), model, optimiser, rng, epoch)
 
 
 def load(path: str | pathlib.Path) -> Layer:
@@ -61,49 +107,70 @@ def load(path: str | pathlib.Path) -> Layer:
     return load_checkpoint(path).model
 
 
+def read_state_dict(path: str | pathlib.Path) -> dict[str, np.ndarray]:
+    """The tensors of any safetensors file (e.g. a PyTorch ``state_dict`` saved with
+    ``safetensors.torch.save_file``), checked like a model file: pass the result to
+    ``layer.load_state_dict``. A gradstat file's checksum is verified."""
+    path = pathlib.Path(path)
+    meta, arrays = _read(path)
+    if meta.get("format") == FORMAT and "checksum" in meta:
+        _verify(path, meta, arrays)
+    return {k: v for k, v in arrays.items() if not k.startswith(OPTIMISER_PREFIX)}
+
+
 def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
     """Rebuild network, optimiser (bound to it) and generator saved at ``path``."""
     path = pathlib.Path(path)
-    with safe_open(str(path), framework="numpy") as f:
-        meta = f.metadata() or {}
-        arrays = {key: f.get_tensor(key) for key in f.keys()}
+    meta, arrays = _read(path)
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a gradstat.nn file (metadata format={meta.get('format')!r})")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"{path}: unsupported gradstat.nn file version {meta.get('version')!r}")
-    spec = json.loads(meta["architecture"])
-    model = layer_class(spec["class"]).from_config(spec["config"])
-    weights = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
-    _assign(model, weights)
-    optimiser = None
-    if "optimiser" in meta:
-        info = json.loads(meta["optimiser"])
-        if info["class"] not in OPTIMISERS:
-            raise ValueError(f"{path}: unknown optimiser {info['class']!r}")
-        optimiser = OPTIMISERS[info["class"]](model, **info["hyperparameters"])
-        state = {k.removeprefix("optimiser/"): v for k, v in arrays.items() if k.startswith("optimiser/")}
-        optimiser.load_state(state, info["steps"])
-    rng = None
-    if "rng" in meta:
-        state = json.loads(meta["rng"])
-        if state.get("bit_generator") not in _BIT_GENERATORS:
-            raise ValueError(f"{path}: unknown bit generator {state.get('bit_generator')!r}")
-        bit_generator = _BIT_GENERATORS[state["bit_generator"]]()
-        bit_generator.state = state
-        rng = np.random.Generator(bit_generator)
-    if "layer_rngs" in meta:  # e.g. Dropout's generator, for a bit-identical resume
-        model.set_random_state(json.loads(meta["layer_rngs"]))
-    history = json.loads(meta.get("history", "{}"))
-    if history:
-        model.history_ = history  # type: ignore[attr-defined]
-    epoch = int(meta.get("epoch", 0))
-    if epoch:
-        model.epoch_ = epoch  # type: ignore[attr-defined]
-    return Checkpoint(model, optimiser, rng, epoch, history)
+        raise ModelFileError(
+            f"{path} is not a gradstat.nn file (metadata format={meta.get('format')!r}); for a "
+            "PyTorch state_dict build the model and call model.load_state_dict(read_state_dict(path))"
+        )
+    version = meta.get("version")
+    if version not in ("1", VERSION):
+        raise ModelFileError(f"{path}: unsupported gradstat.nn file version {version!r}")
+    if version == VERSION:
+        _verify(path, meta, arrays)
+    try:
+        return _rebuild(path, meta, arrays, version)
+    except ModelFileError:
+        raise
+    except MemoryError:
+        raise ModelFileError(f"{path}: its architecture declares layers too large for memory") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: the model in this file cannot be rebuilt: {exc}") from None
 
 
+def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.Path]:
+    """The newest checkpoint that loads, and its path.
+
+    ``paths`` are tried newest first, each followed by its ``.prev`` copy; a corrupt or
+    unreadable one is skipped with a logged warning. ``FileNotFoundError`` if none exists,
+    ``ModelFileError`` if none loads.
+    """
+    candidates = [c for p in paths for c in (pathlib.Path(p), _previous(pathlib.Path(p)))]
+    problems = []
+    for candidate in candidates:
+        if not candidate.exists():
+            continue
+        try:
+            checkpoint = load_checkpoint(candidate)
+        except (ModelFileError, OSError) as exc:
+            logger.warning("skipping checkpoint %s: %s", candidate, exc)
+            problems.append(str(exc))
+            continue
+        if problems:
+            logger.warning("resuming from the last good checkpoint %s", candidate)
+        return checkpoint, candidate
+    if not problems:
+        raise FileNotFoundError(f"no checkpoint among {[str(p) for p in paths]}")
+    raise ModelFileError("no checkpoint could be loaded: " + "; ".join(problems))
+
+
+# --- writing ---------------------------------------------------------------------------------
 def _write(
-    path: str | pathlib.Path,
+    path: pathlib.Path,
     model: Layer,
     optimiser: Optimiser | None,
     rng: np.random.Generator | None,
@@ -111,12 +178,13 @@ def _write(
 ) -> None:
     if not isinstance(model, Layer):
         raise TypeError(f"save needs a Layer or Sequential, got {type(model).__name__}")
-    path = pathlib.Path(path)
-    tensors = {f"param/{k}": np.ascontiguousarray(v) for k, v in model.params.items()}
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a directory")
+    tensors = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "architecture": json.dumps({"class": type(model).__name__, "config": model.config()}),
+        "architecture": json.dumps({"class": qualified_name(type(model)), "config": model.config()}),
     }
     history = getattr(model, "history_", None)
     if history:
@@ -125,7 +193,7 @@ def _write(
         if optimiser.target is not model:
             raise ValueError("the optimiser is bound to another model")
         tensors.update(
-            {f"optimiser/{k}": np.ascontiguousarray(v) for k, v in optimiser.state_arrays().items()}
+            {f"{OPTIMISER_PREFIX}{k}": np.ascontiguousarray(v) for k, v in optimiser.state_arrays().items()}
         )
         meta["optimiser"] = json.dumps(
             {
@@ -141,25 +209,217 @@ def _write(
         meta["layer_rngs"] = json.dumps(layer_rngs)
     if epoch is not None:
         meta["epoch"] = str(int(epoch))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
+    meta["checksum"] = _checksum(tensors)
+    data = safetensors.numpy.save(tensors, metadata=meta)
+    _atomic_write(path, data, keep_previous=epoch is not None)
+
+
+def _atomic_write(path: pathlib.Path, data: bytes, keep_previous: bool) -> None:
+    """Write ``data`` to ``path`` through a flushed temporary file and an atomic rename."""
+    directory = path.parent
+    _clear_stale_temporaries(path)
+    tmp = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        save_file(tensors, tmp, metadata=meta)
+        # O_EXCL: never follow or reuse someone else's file; mode 0o666 minus the umask, as open()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if keep_previous and path.is_file():
+            _keep_previous(path)
         os.replace(tmp, path)  # atomic: readers see the old file or the new one
+        _fsync_directory(directory)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise type(exc)(exc.errno, f"could not save {path}: {reason}") from None
     except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def _assign(model: Layer, weights: dict[str, np.ndarray]) -> None:
-    set_params = getattr(model, "set_params", None)
-    if set_params is not None:
-        set_params(weights)
+def _previous(path: pathlib.Path) -> pathlib.Path:
+    return path.with_name(path.name + PREVIOUS_SUFFIX)
+
+
+def _keep_previous(path: pathlib.Path) -> None:
+    """``path`` → ``path.prev`` without a moment where ``path`` is missing."""
+    previous = _previous(path)
+    tmp = path.parent / f".{previous.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        os.link(path, tmp)
+    except OSError:  # no hard links on this file system
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, previous)
+
+
+def _clear_stale_temporaries(path: pathlib.Path) -> None:
+    """Remove temporary files of saves to ``path`` whose process no longer runs (killed midway)."""
+    if os.name != "posix":
         return
-    current: dict[str, Any] = model.params
-    if set(current) != set(weights):
-        raise ValueError(f"parameter names differ: file has {sorted(weights)}, layer {sorted(current)}")
-    for name, value in weights.items():
-        if current[name].shape != value.shape:
-            raise ValueError(f"parameter {name}: shape {value.shape} does not match {current[name].shape}")
-        current[name][...] = value
+    for candidate in path.parent.glob(f".{path.name}*.tmp"):
+        pid_text = candidate.name.removesuffix(".tmp").split(".")[-2]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            candidate.unlink(missing_ok=True)
+        except OSError:  # the process exists (owned by someone else)
+            continue
+
+
+def _fsync_directory(directory: pathlib.Path) -> None:
+    """Make the rename durable (POSIX); where directories cannot be opened, do nothing."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --- reading ---------------------------------------------------------------------------------
+def _read(path: pathlib.Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Metadata and tensors of the safetensors file at ``path``, every size checked against
+    the file before use; ``ModelFileError`` (naming the file) for anything malformed."""
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a directory, not a model file")
+    if not path.exists():
+        raise FileNotFoundError(f"no model file {path}")
+    data = path.read_bytes()
+    if len(data) < 8:
+        raise ModelFileError(
+            f"{path} is empty or truncated ({len(data)} bytes): not a safetensors model file"
+        )
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8 or n > MAX_HEADER_BYTES:
+        raise ModelFileError(
+            f"{path} is truncated or not a safetensors file: its header declares {n} bytes, "
+            f"the file has {len(data) - 8} after the length"
+        )
+    try:
+        header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelFileError(f"{path} is not a safetensors file: its header is not JSON") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path} is not a safetensors file: its header is not a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ModelFileError(f"{path}: the metadata must map names to strings")
+    arrays = {key: _tensor(path, key, info, data, 8 + n) for key, info in header.items()}
+    return meta, arrays
+
+
+def _tensor(path: pathlib.Path, key: str, info: Any, data: bytes, start: int) -> np.ndarray:
+    """One tensor, a read-only view of the file's bytes after its declared size is checked."""
+    try:
+        dtype = _DTYPES[info["dtype"]]
+        shape = tuple(info["shape"])
+        begin, end = info["data_offsets"]
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError(
+            f"{path}: tensor {key!r} has a malformed entry {info!r} (need a known dtype, shape, data_offsets)"
+        ) from None
+    if not all(isinstance(d, int) and d >= 0 for d in shape) or not all(
+        isinstance(o, int) for o in (begin, end)
+    ):
+        raise ModelFileError(f"{path}: tensor {key!r} declares shape {shape} and offsets {[begin, end]}")
+    nbytes = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+    available = len(data) - start
+    if not (0 <= begin <= end <= available) or end - begin != nbytes:
+        raise ModelFileError(
+            f"{path} is truncated or corrupt: tensor {key!r} of shape {shape} needs {nbytes} bytes "
+            f"at {begin}..{end}, the file holds {available} bytes of tensor data"
+        )
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=start + begin).reshape(shape)
+
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over every tensor's key, shape and bytes (little-endian, C order), in key order."""
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{list(array.shape)}|".encode())
+        digest.update(array.data)
+    return "sha256:" + digest.hexdigest()
+
+
+def _verify(path: pathlib.Path, meta: dict[str, str], arrays: dict[str, np.ndarray]) -> None:
+    stored = meta.get("checksum")
+    if stored is None or stored != _checksum(arrays):
+        raise ModelFileError(
+            f"{path} is corrupt: the checksum of its tensors does not match the one stored in it "
+            "(a changed byte or an incomplete copy)"
+        )
+
+
+def _rebuild(
+    path: pathlib.Path, meta: dict[str, str], arrays: dict[str, np.ndarray], version: str
+) -> Checkpoint:
+    spec = _json(path, meta, "architecture")
+    model = layer_class(spec["class"]).from_config(spec["config"])
+    if not isinstance(model, Layer):
+        raise ModelFileError(f"{path}: {spec['class']!r} is not a layer")
+    if version == "1":
+        weights = _version1_weights(model, arrays)
+    else:
+        weights = {k: v for k, v in arrays.items() if not k.startswith(OPTIMISER_PREFIX)}
+    model.load_state_dict(weights, strict=True)
+    optimiser = None
+    if "optimiser" in meta:
+        info = _json(path, meta, "optimiser")
+        if info["class"] not in OPTIMISERS:
+            raise ModelFileError(f"{path}: unknown optimiser {info['class']!r}")
+        optimiser = OPTIMISERS[info["class"]](model, **info["hyperparameters"])
+        prefix = OPTIMISER_PREFIX if version == VERSION else "optimiser/"
+        state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+        if version == "1":
+            state = {_version1_key(model, k): v for k, v in state.items()}
+        unknown = sorted({k.split("/", 1)[-1] for k in state} - set(model.params))
+        if unknown:
+            raise ModelFileError(f"{path}: optimiser state for unknown parameters {unknown}")
+        optimiser.load_state(state, int(info["steps"]))
+    rng = None
+    if "rng" in meta:
+        rng_state = _json(path, meta, "rng")
+        if rng_state.get("bit_generator") not in _BIT_GENERATORS:
+            raise ModelFileError(f"{path}: unknown bit generator {rng_state.get('bit_generator')!r}")
+        bit_generator = _BIT_GENERATORS[rng_state["bit_generator"]]()
+        bit_generator.state = rng_state
+        rng = np.random.Generator(bit_generator)
+    if "layer_rngs" in meta:  # e.g. Dropout's generator, for a bit-identical resume
+        model.set_random_state(_json(path, meta, "layer_rngs"))
+    history = _json(path, meta, "history") if "history" in meta else {}
+    if history:
+        model.history_ = history  # type: ignore[attr-defined]
+    epoch = int(meta.get("epoch", 0))
+    if epoch:
+        model.epoch_ = epoch  # type: ignore[attr-defined]
+    return Checkpoint(model, optimiser, rng, epoch, history)
+
+
+def _json(path: pathlib.Path, meta: dict[str, str], key: str) -> Any:
+    try:
+        value = json.loads(meta[key])
+    except KeyError:
+        raise ModelFileError(f"{path}: the metadata has no {key!r} entry") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: the metadata entry {key!r} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{path}: the metadata entry {key!r} must be a JSON object")
+    return value
+
+
+def _version1_key(model: Layer, key: str) -> str:
+    """A version-1 parameter name in today's names: lone RNN/LSTM parameters gained ``_l0``."""
+    slot, _, name = key.rpartition("/")
+    if name not in model.params and f"{name}_l0" in model.params:
+        name = f"{name}_l0"
+    return f"{slot}/{name}" if slot else name
+
+
+def _version1_weights(model: Layer, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    params = {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")}
+    return {_version1_key(model, k): v for k, v in params.items()}

@@ -97,7 +97,7 @@ class CrossEntropy(Loss):
         prob /= total  # ŷ = softmax(z)
         scale = 1.0 if self.reduction == "sum" else 1.0 / self._samples(pred)
         if target.shape == pred.shape[:-1]:
-            labels = _labels(target, n_classes).reshape(-1)
+            labels = class_labels(target, n_classes).reshape(-1)
             rows = np.arange(labels.size)
             picked = z.reshape(-1, n_classes)[rows, labels]
             loss = log_total.sum() - picked.sum()  # −Σ_n log ŷ_n,label
@@ -121,7 +121,8 @@ class CrossEntropy(Loss):
         return float(loss * scale)
 
 
-def _labels(target: np.ndarray, n_classes: int) -> np.ndarray:
+def class_labels(target: np.ndarray, n_classes: int) -> np.ndarray:
+    """``target`` as integer class labels in 0..n_classes − 1 (integral floats accepted), else ValueError."""
     if target.dtype.kind not in "iu":
         if target.dtype.kind != "f" or not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
             raise ValueError(f"CrossEntropy: class labels must be integers, got dtype {target.dtype}")

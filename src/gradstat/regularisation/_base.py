@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from gradstat._estimator import Estimator, RegressorMixin
-from gradstat._validation import Array
+from gradstat.estimator import Estimator, RegressorMixin
+from gradstat.validation import Array
 
 
 class LinearRegressor(RegressorMixin, Estimator):

@@ -1,4 +1,4 @@
-"""Checks of the penalty parameters (arrays are checked by ``gradstat._validation``)."""
+"""Checks of the penalty parameters (arrays are checked by ``gradstat.validation``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat._validation import Array
+from gradstat.validation import Array
 
 
 def check_alpha(alpha: Any, name: str = "alpha") -> float:

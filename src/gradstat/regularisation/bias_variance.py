@@ -21,9 +21,9 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from gradstat._estimator import Estimator, RegressorMixin, clone
-from gradstat._validation import Array, check_X
+from gradstat.estimator import Estimator, RegressorMixin, clone
 from gradstat.regularisation.ridge import Ridge
+from gradstat.validation import Array, check_X
 
 Simulate = Callable[[np.random.Generator], tuple[Any, Any]]
 

@@ -15,7 +15,6 @@ from typing import Any, Literal, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from gradstat._validation import Array
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import (
     check_alphas,
@@ -25,7 +24,7 @@ from gradstat.regularisation._validation import (
 )
 from gradstat.regularisation.lasso import (
     Precompute,
-    _Solved,
+    SolvedPath,
     alpha_grid,
     check_path_alphas,
     solve_path,
@@ -34,6 +33,7 @@ from gradstat.regularisation.lasso import (
     warn_unconverged,
 )
 from gradstat.regularisation.ridge import ridge_df, ridge_solve
+from gradstat.validation import Array
 
 Selection = Literal["min", "1se"]
 
@@ -404,7 +404,7 @@ class ElasticNetCV(LinearRegressor):
                 Xs, yc, grid[: chosen + 1], self.l1_ratio_, tol=tol, max_iter=iters,
                 precompute=False, Xy=Xy_full,
             )
-        last = _Solved(
+        last = SolvedPath(
             solved.alphas[-1:], solved.coefs[:, -1:], solved.gaps[-1:], solved.n_iter[-1:],
             solved.tol,
         )

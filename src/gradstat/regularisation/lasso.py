@@ -15,7 +15,6 @@ from typing import Any, Literal, NamedTuple, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from gradstat._validation import Array, ConvergenceWarning, check_X, check_y
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import (
     check_alpha,
@@ -25,11 +24,14 @@ from gradstat.regularisation._validation import (
     check_tol,
 )
 from gradstat.regularisation.coordinate_descent import enet_path_gram, enet_path_naive
+from gradstat.validation import Array, ConvergenceWarning, check_X, check_y
 
 Precompute = bool | Literal["auto"]
 
 
-class _Solved(NamedTuple):
+class SolvedPath(NamedTuple):
+    """A coordinate-descent path: coefficients, duality gaps and sweeps at each alpha."""
+
     alphas: Array
     coefs: Array  # (p, n_alphas) on the scale of the solver's X
     gaps: Array  # duality gaps in the objective's units (divided by n)
@@ -73,7 +75,7 @@ def solve_path(
     max_iter: int,
     precompute: Precompute = "auto",
     Xy: Array | None = None,
-) -> _Solved:
+) -> SolvedPath:
     """Coordinate descent along ``alphas`` (decreasing) with warm starts, from β = 0.
 
     Covariance updates (Gram matrix) when ``precompute`` says so, else naive.
@@ -97,7 +99,7 @@ def solve_path(
         np.asfortranarray(Xs), np.ascontiguousarray(yc), l1s, l2s, tol_ss, tol,
         max_iter, w, coefs, gaps, n_iter,
     )
-    return _Solved(alphas, coefs, gaps / n, n_iter, tol_ss / n)
+    return SolvedPath(alphas, coefs, gaps / n, n_iter, tol_ss / n)
 
 
 def _penalties(n: int, alphas: Array, l1_ratio: float) -> tuple[Array, Array]:
@@ -117,7 +119,7 @@ def solve_path_gram(
     *,
     tol: float,
     max_iter: int,
-) -> _Solved:
+) -> SolvedPath:
     """The path from sufficient statistics only: G = X'X, X'y, y'y of the centred data."""
     p = G.shape[0]
     tol_ss = tol * yy
@@ -130,10 +132,10 @@ def solve_path_gram(
         np.ascontiguousarray(G), np.ascontiguousarray(Xy), yy, l1s, l2s, tol_ss, tol,
         max_iter, w, coefs, gaps, n_iter,
     )
-    return _Solved(alphas, coefs, gaps / n, n_iter, tol_ss / n)
+    return SolvedPath(alphas, coefs, gaps / n, n_iter, tol_ss / n)
 
 
-def warn_unconverged(solved: _Solved, max_iter: int, yy_over_n: float) -> None:
+def warn_unconverged(solved: SolvedPath, max_iter: int, yy_over_n: float) -> None:
     bad = np.flatnonzero(solved.gaps > solved.tol)
     if bad.size:
         k = bad[-1]

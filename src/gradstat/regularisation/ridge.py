@@ -11,9 +11,9 @@ from typing import Any, NamedTuple, Self
 import numpy as np
 import scipy.linalg
 
-from gradstat._validation import Array, check_X, check_y
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import check_alpha, check_alphas
+from gradstat.validation import Array, check_X, check_y
 
 
 def _rank_deficient_error(rank: int, p: int) -> ValueError:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import pathlib
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -28,6 +25,7 @@ def _save(fig: Figure, path: pathlib.Path) -> None:
 
 def run_demo(out_dir: pathlib.Path) -> None:
     """Print and plot the regularisation story; PNGs go to ``out_dir``."""
+    matplotlib.use("Agg")  # files only: switched when the demo runs, never on import
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import pathlib
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 
 from gradstat.datasets.text import load_text
@@ -20,6 +17,7 @@ from gradstat.nn.models.charmodel import CharModel
 
 def run_demo(out_dir: pathlib.Path) -> None:
     """Print and plot ‖∂L_T/∂h_k‖ by lag for an RNN and an LSTM; sample a char model."""
+    matplotlib.use("Agg")  # files only: switched when the demo runs, never on import
     import matplotlib.pyplot as plt
 
     out_dir = pathlib.Path(out_dir)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat._estimator import ClassifierMixin, Estimator, RegressorMixin
+from gradstat.estimator import ClassifierMixin, Estimator, RegressorMixin
 from gradstat.nn.layers.activations import ReLU, Sigmoid, Tanh
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense

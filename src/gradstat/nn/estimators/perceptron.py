@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from gradstat._estimator import ClassifierMixin, Estimator
-from gradstat._validation import ConvergenceWarning
+from gradstat.estimator import ClassifierMixin, Estimator
+from gradstat.validation import ConvergenceWarning
 
 BIAS_UPDATES = ("R", "R2")
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat.nn.layers.base import Layer
-from gradstat.nn.layers.recurrent import LSTM, RNN, _Recurrent
+from gradstat.nn.layers.recurrent import LSTM, RNN, Recurrent
 from gradstat.nn.losses import CrossEntropy, HalfSquaredError, Loss
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def gradient_by_lag(model: Layer, x: np.ndarray, y: np.ndarray, loss: Loss | Non
         )
     idx = found[0]
     rec = layers[idx]
-    assert isinstance(rec, _Recurrent)
+    assert isinstance(rec, Recurrent)
     h = np.asarray(x)
     for layer in layers[:idx]:
         h = layer.forward(h)
@@ -65,7 +65,7 @@ def gradient_by_lag(model: Layer, x: np.ndarray, y: np.ndarray, loss: Loss | Non
     frame["grad_norm"] = norms.mean(axis=0)
     if isinstance(rec, RNN):
         # ‖diag(1 − h_j²) W_H‖₂ for every sample and step j, multiplied from T back to k+1
-        w_hh = rec.params["weight_hh"].astype(np.float64)
+        w_hh = rec.params["weight_hh_l0"].astype(np.float64)
         jac = (1.0 - hs.astype(np.float64) ** 2)[..., None] * w_hh  # (batch, time, H, H)
         factors = np.linalg.svd(jac, compute_uv=False)[..., 0]  # spectral norms
         tail = np.cumprod(factors[:, :0:-1], axis=1)[:, ::-1]  # Π_{j=k+1}^{T}, k < T

@@ -23,7 +23,7 @@ class Sigmoid(Layer):
         self._out = out
         return out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         out = self._out
         return grad_output * out * (1.0 - out)  # ∂E/∂net = ∂E/∂out · out(1 − out)
 
@@ -35,7 +35,7 @@ class Tanh(Layer):
         self._out = np.tanh(x)
         return self._out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         out = self._out
         return grad_output * (1.0 - out * out)  # ∂E/∂net = ∂E/∂out · (1 − out²)
 
@@ -82,7 +82,7 @@ class ReLU(Layer):
         self._mask, self._order = mask, order
         return out.transpose(np.argsort(order))
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         g, mask, order = np.asarray(grad_output), self._mask, self._order
         if order is None:
             return g * mask  # ∂E/∂net = ∂E/∂out · 1[net > 0]
@@ -109,7 +109,7 @@ class Softmax(Layer):
         self._out = e / e.sum(axis=-1, keepdims=True)
         return self._out
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         s = self._out
         inner = (grad_output * s).sum(axis=-1, keepdims=True)
         return s * (grad_output - inner)  # Jacobian diag(s) − s s' applied to the gradient

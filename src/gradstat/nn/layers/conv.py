@@ -66,7 +66,6 @@ class _Conv(Layer):
             "weight": initialise(init, self._weight_shape(), seed, self.dtype),
             "bias": np.zeros(out_channels, self.dtype),
         }
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
         self._cols, self._dcols, self._ones = Buffer(), Buffer(), Buffer()
 
     def _weight_shape(self) -> tuple[int, ...]:
@@ -106,10 +105,10 @@ class _Conv(Layer):
         g = channels_last(grad4.astype(self.dtype, copy=False)).reshape(b * oh * ow, -1)
         cols2 = cols.reshape(b * oh * ow, -1)
         # ∂E/∂b = Σ_ij ∂E/∂net_ij
-        self.grads["bias"] = self._ones.get((len(g),), self.dtype, fill=1.0) @ g
+        np.matmul(self._ones.get((len(g),), self.dtype, fill=1.0), g, out=self.grad_buffer("bias"))
         # ∂E/∂w_kl = Σ_ij ∂E/∂net_ij x_{i+k−1, j+l−1}
         dw = (g.T @ cols2).reshape(self.out_channels, kh, kw, c).transpose(0, 3, 1, 2)
-        self.grads["weight"] = np.ascontiguousarray(dw).reshape(self._weight_shape())
+        self.grad_buffer("weight")[...] = dw.reshape(self._weight_shape())
         if not input_grad:
             return np.empty(0, self.dtype)
         weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
@@ -180,7 +179,7 @@ class Conv2D(_Conv):
         self._check(x, 4, "(batch, channels, height, width)")
         return self._forward4(x)
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         return self._backward4(np.asarray(grad_output), input_grad)
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -235,7 +234,7 @@ class Conv1D(_Conv):
         self._check(x, 3, "(batch, channels, length)")
         return self._forward4(x[:, :, None, :])[:, :, 0, :]
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         dx = self._backward4(np.asarray(grad_output)[:, :, None, :], input_grad)
         return dx[:, :, 0, :] if input_grad else dx
 

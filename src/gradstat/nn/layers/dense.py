@@ -63,7 +63,7 @@ class Dense(Layer):
             out += self.params["bias"]  # + b
         return out
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Fill ∂E/∂W = δ' x and ∂E/∂b = Σ δ; return ∂E/∂x = δ W (δ = ∂E/∂net).
 
         ``input_grad=False`` skips ∂E/∂x (the first layer of a network does not need it)
@@ -74,19 +74,12 @@ class Dense(Layer):
         g2 = grad_output.reshape(-1, self.out_features)
         if g2.dtype != w.dtype:
             g2 = g2.astype(w.dtype)
-        # the gradient buffers are reused from call to call (overwritten, never accumulated)
-        np.matmul(g2.T, x2, out=self._grad_buffer("weight"))  # ∂E/∂w_jk = Σ_n δ_nj x_nk
+        np.matmul(g2.T, x2, out=self.grad_buffer("weight"))  # ∂E/∂w_jk = Σ_n δ_nj x_nk
         if self.bias:
-            np.sum(g2, axis=0, out=self._grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj
+            np.sum(g2, axis=0, out=self.grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj
         if not input_grad:
             return np.empty(0, dtype=w.dtype)
         return (g2 @ w).reshape(*grad_output.shape[:-1], self.in_features)  # ∂E/∂x = δ W
-
-    def _grad_buffer(self, name: str) -> np.ndarray:
-        param, grad = self.params[name], self.grads.get(name)
-        if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
-            grad = self.grads[name] = np.empty_like(param)
-        return grad
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) < 2 or input_shape[-1] != self.in_features:

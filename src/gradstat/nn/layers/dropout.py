@@ -31,7 +31,7 @@ class Dropout(Layer):
         self._scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.rate)
         return x * self._scale
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         # ∂E/∂x = ∂E/∂out · m / (1 − rate)
         return grad_output if self._scale is None else grad_output * self._scale
 

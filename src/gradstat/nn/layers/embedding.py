@@ -34,7 +34,6 @@ class Embedding(Layer):
             raise TypeError(f"Embedding dtype must be a floating type, got {self.dtype}")
         rng = np.random.default_rng(seed)
         self.params["weight"] = rng.standard_normal((num_embeddings, dim)).astype(self.dtype)
-        self.grads["weight"] = np.zeros_like(self.params["weight"])
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         ids = np.asarray(x)
@@ -50,12 +49,12 @@ class Embedding(Layer):
         self._ids = ids
         return self.params["weight"][ids]  # out = W[id]
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = False) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """∂E/∂W[v] = Σ over positions holding v of ∂E/∂out; ids get no gradient (empty)."""
         g = np.asarray(grad_output).reshape(-1, self.dim)
-        dw = np.zeros_like(self.params["weight"])
+        dw = self.grad_buffer("weight")
+        dw[...] = 0
         np.add.at(dw, self._ids.reshape(-1), g)
-        self.grads["weight"] = dw
         return np.empty(0, dtype=self.dtype)
 
     def output_shape(self, input_shape: Shape) -> Shape:

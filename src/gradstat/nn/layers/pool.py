@@ -115,7 +115,7 @@ class MaxPool2D(_MaxPool):
         self._check(x, 4, "(batch, channels, height, width)")
         return self._forward4(x)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         return self._backward4(np.asarray(grad_output))
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -138,7 +138,7 @@ class MaxPool1D(_MaxPool):
         self._check(x, 3, "(batch, channels, length)")
         return self._forward4(x[:, :, None, :])[:, :, 0, :]
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         return self._backward4(np.asarray(grad_output)[:, :, None, :])[:, :, 0, :]
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -164,7 +164,7 @@ class AvgPool2D(_Pool2D):
         out = windows(xl, self._kernel, self._stride).mean(axis=(3, 4))
         return out.transpose(0, 3, 1, 2)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         g = channels_last(np.asarray(grad_output))
         kh, kw = self._kernel
         # ∂E/∂x = ∂E/∂out / (kh·kw) at every position of the window

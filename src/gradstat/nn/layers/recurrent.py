@@ -3,7 +3,13 @@
 Both read (batch, time, features) and return every hidden state (batch, time, hidden), so a
 ``Dense`` applied to the last axis gives the per-step outputs ŷ_t = softmax(W_Y h_t).
 Parameters are named and shaped as PyTorch's ``nn.RNN`` / ``nn.LSTM`` (``batch_first=True``):
-``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), ``bias_ih``, ``bias_hh``; LSTM gates i, f, g, o.
+``weight_ih_l0`` (G·H, in), ``weight_hh_l0`` (G·H, H), ``bias_ih_l0``, ``bias_hh_l0``; LSTM gates
+i, f, g, o. A lone layer is PyTorch's ``num_layers=1``; ``Stacked`` is ``num_layers=k``.
+
+Initial state enters by keyword, ``forward(x, state=h_0)`` (LSTM: ``state=(h_0, c_0)``), and the
+final state is kept in ``layer.state``. After ``carry_state()`` a forward pass without
+``state`` starts from the last one's final state (truncated BPTT: the state is carried from one
+chunk to the next, the gradient is not) until ``reset_state()``.
 
 Internally the work runs time-major; everything that does not depend on h_{t-1} (input
 projections, gate derivatives, ∂W) is done for all steps at once, leaving one GEMM and a few
@@ -12,13 +18,13 @@ element-wise calls per step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Self
 
 import numpy as np
 from scipy.linalg import blas
 
-from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.base import Container, Layer, Shape
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]
 
@@ -29,7 +35,7 @@ def _gemm_into(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     gemm(1.0, b.T, a.T, 1.0, c.T, overwrite_c=1)  # (a b)' = b' a', Fortran view of c
 
 
-class _Recurrent(Layer):
+class Recurrent(Layer):
     """Shared machinery: parameters, validation, state handling, PyTorch state dicts."""
 
     gates = 1
@@ -56,25 +62,33 @@ class _Recurrent(Layer):
         bound = 1.0 / np.sqrt(hidden_size)  # PyTorch's U(-1/√H, 1/√H)
         gh = self.gates * hidden_size
         shapes = {
-            "weight_ih": (gh, input_size),
-            "weight_hh": (gh, hidden_size),
-            "bias_ih": (gh,),
-            "bias_hh": (gh,),
+            "weight_ih_l0": (gh, input_size),
+            "weight_hh_l0": (gh, hidden_size),
+            "bias_ih_l0": (gh,),
+            "bias_hh_l0": (gh,),
         }
         self.params = {k: rng.uniform(-bound, bound, s).astype(self.dtype) for k, s in shapes.items()}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.state: State | None = None
+        self.carrying = False
         self.grad_state: State | None = None
         self.grad_hidden: np.ndarray | None = None
 
     # -- contract -------------------------------------------------------------------------
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         raise NotImplementedError
+
+    def carry_state(self, mode: bool = True) -> Self:
+        self.carrying = mode
+        return self
+
+    def _initial(self, state: State | None) -> State | None:
+        """The state to start from: the one given, else the carried one (``carry_state``)."""
+        return self.state if state is None and self.carrying else state
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -94,19 +108,6 @@ class _Recurrent(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> _Recurrent:
-        """Copy weights in, accepting PyTorch names (``weight_ih_l0``) or ours (``weight_ih``)."""
-        for name, p in self.params.items():
-            key = name if name in state_dict else f"{name}_l0"
-            if key not in state_dict:
-                raise KeyError(f"state_dict has no {name!r} (or {name + '_l0'!r})")
-            value = state_dict[key]
-            value = np.asarray(value.detach() if hasattr(value, "detach") else value)
-            if value.shape != p.shape:
-                raise ValueError(f"{key}: expected shape {p.shape}, got {value.shape}")
-            p[...] = value
-        return self
 
     # -- helpers --------------------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:
@@ -131,7 +132,7 @@ class _Recurrent(Layer):
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = self.params
-        return p["weight_ih"], p["weight_hh"], (p["bias_ih"] + p["bias_hh"]).astype(self.dtype)
+        return p["weight_ih_l0"], p["weight_hh_l0"], (p["bias_ih_l0"] + p["bias_hh_l0"]).astype(self.dtype)
 
     def _project(self, x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray) -> np.ndarray:
         """All input projections at once: A[t] = x_t W_X' + b, time-major (T, B, G·H)."""
@@ -146,10 +147,11 @@ class _Recurrent(Layer):
     ) -> np.ndarray:
         """Everything after the recursion, for all steps at once; returns ∂E/∂x (B, T, in)."""
         d2 = da.reshape(-1, da.shape[-1])
-        self.grads["weight_ih"] = d2.T @ self._xt.reshape(-1, self.input_size)  # Σ_t δ_t x_t'
-        self.grads["weight_hh"] = d2.T @ h_prev.reshape(-1, self.hidden_size)  # Σ_t δ_t h_{t-1}'
-        self.grads["bias_ih"] = d2.sum(axis=0)
-        self.grads["bias_hh"] = self.grads["bias_ih"].copy()
+        x2, h2 = self._xt.reshape(-1, self.input_size), h_prev.reshape(-1, self.hidden_size)
+        np.matmul(d2.T, x2, out=self.grad_buffer("weight_ih_l0"))  # Σ_t δ_t x_t'
+        np.matmul(d2.T, h2, out=self.grad_buffer("weight_hh_l0"))  # Σ_t δ_t h_{t-1}'
+        np.sum(d2, axis=0, out=self.grad_buffer("bias_ih_l0"))  # Σ_t δ_t
+        np.copyto(self.grad_buffer("bias_hh_l0"), self.grads["bias_ih_l0"])
         if not input_grad:
             return np.empty(0, dtype=self.dtype)
         dx = (d2 @ w_ih).reshape(da.shape[0], da.shape[1], self.input_size)
@@ -168,18 +170,19 @@ class _Recurrent(Layer):
         return np.ascontiguousarray(g.transpose(1, 0, 2), dtype=self.dtype)
 
 
-class RNN(_Recurrent):
+class RNN(Recurrent):
     """Elman RNN: a_t = W_H h_{t-1} + W_X x_t + b, h_t = tanh(a_t).
 
-    ``forward(x, state=None)`` takes x (batch, time, input_size) and an optional h_0
+    ``forward(x, state=h_0)`` takes x (batch, time, input_size) and an optional h_0
     (batch, hidden); returns h_1…h_T (batch, time, hidden) and keeps h_T as ``self.state``.
     """
 
     gates = 1
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
+        state = self._initial(state)
         h0 = (
             np.zeros((batch, self.hidden_size), self.dtype)
             if state is None
@@ -198,7 +201,7 @@ class RNN(_Recurrent):
         return hs.transpose(1, 0, 2)
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT: δ_t = (1 - h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}); ∂W_H = Σ_t δ_t h_{t-1}'."""
         dh = self._check_grad_output(grad_output)  # accumulates ∂E/∂h_t in place
@@ -223,7 +226,7 @@ class RNN(_Recurrent):
 _PERM = np.array([3, 0, 1, 2])  # PyTorch's (i, f, g, o) blocks in internal order
 
 
-class LSTM(_Recurrent):
+class LSTM(Recurrent):
     """LSTM: i, f, o = σ(·), g = tanh(·), c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
 
     Each gate's pre-activation is W_X x_t + W_H h_{t-1} + b, the four fused in one GEMM per
@@ -245,7 +248,7 @@ class LSTM(_Recurrent):
         super().__init__(input_size, hidden_size, dtype=dtype, seed=seed)
         self.forget_bias = float(forget_bias)
         # an open forget gate (bias > 0) lets the cell carry information, and gradient, far back
-        self.params["bias_ih"][hidden_size : 2 * hidden_size] += self.forget_bias
+        self.params["bias_ih_l0"][hidden_size : 2 * hidden_size] += self.forget_bias
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "forget_bias": self.forget_bias}
@@ -258,10 +261,11 @@ class LSTM(_Recurrent):
         h = self.hidden_size
         return w.reshape(4, h, *w.shape[1:])[np.argsort(_PERM)].reshape(w.shape)
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         hid = self.hidden_size
+        state = self._initial(state)
         if state is None:
             h0 = np.zeros((batch, hid), self.dtype)
             c0 = np.zeros((batch, hid), self.dtype)
@@ -301,7 +305,7 @@ class LSTM(_Recurrent):
         return hs.transpose(1, 0, 2)
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         """BPTT through the cell: ∂c_t = ∂h_t ⊙ o ⊙ (1 - tanh²c_t) + f_{t+1} ⊙ ∂c_{t+1}."""
         dh = self._check_grad_output(grad_output)  # accumulates ∂E/∂h_t in place
@@ -345,22 +349,23 @@ class LSTM(_Recurrent):
         self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = (da2[0] @ w_hh_int, dc_next * f[0])  # (∂E/∂h_0, ∂E/∂c_0)
         h_prev = np.concatenate([self._h0[None], hs[:-1]])
-        w_ih = self._internal(self.params["weight_ih"])
+        w_ih = self._internal(self.params["weight_ih_l0"])
         dx = self._finish_backward(da2, h_prev, w_ih, input_grad)
-        for name in self.grads:
-            self.grads[name] = self._external(self.grads[name])
+        for grad in self.grads.values():
+            grad[...] = self._external(grad)  # back to PyTorch's gate order, in place
         return dx
 
 
-CELLS: dict[str, type[_Recurrent]] = {"rnn": RNN, "lstm": LSTM}
+CELLS: dict[str, type[Recurrent]] = {"rnn": RNN, "lstm": LSTM}
 
 
-class Stacked(Layer):
+class Stacked(Container):
     """``num_layers`` RNN or LSTM layers, each reading the hidden states of the one below.
 
-    Parameters carry PyTorch's suffixes (``weight_ih_l0``, ``weight_hh_l1``, …), so the
-    ``state_dict`` of ``nn.RNN`` / ``nn.LSTM(num_layers=L, batch_first=True)`` loads directly.
-    ``state`` follows PyTorch too: h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
+    The layers are held in ``layers``; their parameters are exposed with PyTorch's suffixes
+    (``weight_ih_l0``, ``weight_hh_l1``, …), so ``state_dict()`` has exactly the keys of
+    ``nn.RNN`` / ``nn.LSTM(num_layers=L, batch_first=True)``. ``state`` follows PyTorch too:
+    h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
     """
 
     def __init__(
@@ -389,10 +394,20 @@ class Stacked(Layer):
             )
             for k in range(num_layers)
         ]
-        self.params = {f"{n}_l{k}": p for k, lay in enumerate(self.layers) for n, p in lay.params.items()}
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.state: State | None = None
         self.grad_state: State | None = None
+
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        for k, layer in enumerate(self.layers):
+            yield str(k), layer
+
+    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+        # layer k's own "weight_ih_l0" is the stack's "weight_ih_l{k}"
+        return {
+            f"{name.removesuffix('_l0')}_l{k}": value
+            for k, layer in enumerate(self.layers)
+            for name, value in getattr(layer, attribute).items()
+        }
 
     def _per_layer(self, state: State | None, batch: int) -> list[State | None]:
         if state is None:
@@ -409,33 +424,33 @@ class Stacked(Layer):
             return [(arrays[0][k], arrays[1][k]) for k in range(self.num_layers)]
         return [arrays[0][k] for k in range(self.num_layers)]
 
-    def _gather(self, states: list[Any]) -> State:
+    def _stack(self, states: list[Any]) -> State:
         if self.cell == "lstm":
             return (np.stack([s[0] for s in states]), np.stack([s[1] for s in states]))
         return np.stack(states)
 
-    def forward(self, x: np.ndarray, state: State | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self.layers[0]._check_input(x)
-        states = self._per_layer(state, x.shape[0])
-        for k, (layer, s) in enumerate(zip(self.layers, states, strict=True)):
-            for name in layer.params:  # an optimiser may have replaced our arrays
-                layer.params[name] = self.params[f"{name}_l{k}"]
-            x = layer.forward(x, s)
-        self.state = self._gather([layer.state for layer in self.layers])
+        states = self._per_layer(state, x.shape[0])  # None: each layer starts from zeros or its carried state
+        for layer, s in zip(self.layers, states, strict=True):
+            x = layer.forward(x, state=s)
+        self.state = self._stack([layer.state for layer in self.layers])
         return x
 
     def backward(
-        self, grad_output: np.ndarray, grad_state: State | None = None, input_grad: bool = True
+        self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
         grad_states = self._per_layer(grad_state, np.asarray(grad_output).shape[0])
         g = grad_output
         for k in range(self.num_layers - 1, -1, -1):
-            layer = self.layers[k]
-            g = layer.backward(g, grad_states[k], input_grad=input_grad or k > 0)
-            for name, value in layer.grads.items():
-                self.grads[f"{name}_l{k}"] = value
-        self.grad_state = self._gather([layer.grad_state for layer in self.layers])
+            g = self.layers[k].backward(g, grad_state=grad_states[k], input_grad=input_grad or k > 0)
+        self.grad_state = self._stack([layer.grad_state for layer in self.layers])
         return g
+
+    def reset_state(self) -> Self:
+        super().reset_state()
+        self.state = None
+        return self
 
     def output_shape(self, input_shape: Shape) -> Shape:
         for layer in self.layers:
@@ -452,18 +467,3 @@ class Stacked(Layer):
             "dtype": first.dtype.name,
             "seed": self.seed,
         }
-
-    def to(self, dtype: Any) -> Stacked:
-        for k, layer in enumerate(self.layers):
-            for name in layer.params:
-                layer.params[name] = self.params[f"{name}_l{k}"]
-            layer.to(dtype)
-        self.params = {f"{n}_l{k}": p for k, lay in enumerate(self.layers) for n, p in lay.params.items()}
-        self.grads = {}
-        return self
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> Stacked:
-        """Copy in a PyTorch ``state_dict`` (names ``weight_ih_l0`` …)."""
-        for k, layer in enumerate(self.layers):
-            layer.load_state_dict({n: state_dict[f"{n}_l{k}"] for n in layer.params})
-        return self

@@ -17,7 +17,7 @@ class Flatten(Layer):
         self._in_shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         # ∂E/∂x is ∂E/∂out put back into the input's shape
         return np.asarray(grad_output).reshape(self._in_shape)
 

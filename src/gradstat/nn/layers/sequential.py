@@ -6,17 +6,16 @@ gradient back through each layer in reverse order.
 
 from __future__ import annotations
 
-import inspect
 import math
 import pathlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from gradstat.nn.layers.base import Layer, Shape, layer_class
-from gradstat.nn.losses import MSE, CrossEntropy, Loss, _labels
+from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualified_name
+from gradstat.nn.losses import MSE, CrossEntropy, Loss, class_labels
 from gradstat.nn.optim.optimisers import Adam, Optimiser
 
 if TYPE_CHECKING:
@@ -25,24 +24,11 @@ if TYPE_CHECKING:
     from gradstat.nn.inspection.explain import Explanation
 
 
-_TAKES_INPUT_GRAD: dict[type, bool] = {}
-
-
-def _can_skip_input_grad(layer: Layer) -> bool:
-    """Does the layer's ``backward`` take ``input_grad`` (so a first layer can skip computing ∂E/∂x)?
-
-    Looked up once per class: ``inspect.signature`` costs as much as a small layer's pass."""
-    cls = type(layer)
-    if cls not in _TAKES_INPUT_GRAD:
-        _TAKES_INPUT_GRAD[cls] = "input_grad" in inspect.signature(cls.backward).parameters
-    return _TAKES_INPUT_GRAD[cls]
-
-
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
 
 
-class Sequential(Layer):
+class Sequential(Container):
     """A network of layers applied in order; parameters are named ``"{index}.{name}"``.
 
     ``input_shape`` (without the batch axis, e.g. ``(64,)``) lets the shapes be
@@ -64,44 +50,10 @@ class Sequential(Layer):
             self._check_chain((None, *self.input_shape))
         self.history_: dict[str, list[float]] = {}
 
-    # --- parameters -------------------------------------------------------------------------
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        """Every layer's parameters, named ``"{index}.{name}"`` (the live arrays)."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
-
-    @params.setter
-    def params(self, value: dict[str, np.ndarray]) -> None:
-        if value:
-            raise AttributeError("assign parameters through model.layers[i].params")
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        """Every layer's gradients, named like ``params``."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
-
-    @grads.setter
-    def grads(self, value: dict[str, np.ndarray]) -> None:
-        for layer in getattr(self, "layers", []):
-            layer.grads = {}
-
-    @property
-    def n_params(self) -> int:
-        return sum(int(v.size) for v in self.params.values())
-
-    def set_params(self, values: dict[str, np.ndarray]) -> None:
-        """Copy ``values`` into the parameters of the same names (shapes must match)."""
-        current = self.params
-        unknown = sorted(set(values) - set(current))
-        missing = sorted(set(current) - set(values))
-        if unknown or missing:
-            raise ValueError(f"parameter names differ: unknown {unknown}, missing {missing}")
-        for name, value in values.items():
-            if current[name].shape != np.shape(value):
-                raise ValueError(
-                    f"parameter {name}: shape {np.shape(value)} does not match {current[name].shape}"
-                )
-            current[name][...] = value
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        """The layers keyed by position, so parameters are named ``"{index}.{name}"``."""
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
 
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -113,16 +65,11 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_output: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Backpropagate ∂E/∂out through the layers in reverse; returns ∂E/∂input."""
         g = grad_output
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            layer = self.layers[i]
-            if i == 0 and not input_grad and _can_skip_input_grad(layer):
-                backward: Any = layer.backward  # the optional argument is not part of the base contract
-                return backward(g, input_grad=False)
-            g = layer.backward(g)
+        for i in range(len(self.layers) - 1, -1, -1):
+            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
         return g
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -143,18 +90,11 @@ class Sequential(Layer):
         self._checked = start
         return shape
 
-    def random_state(self) -> dict[str, Any]:
-        """The generator states of the layers that draw random numbers, by layer index."""
-        states = {str(i): layer.random_state() for i, layer in enumerate(self.layers)}
-        return {i: state for i, state in states.items() if state}
-
-    def set_random_state(self, state: dict[str, Any]) -> None:
-        for i, layer_state in state.items():
-            self.layers[int(i)].set_random_state(layer_state)
-
     def config(self) -> dict[str, Any]:
         return {
-            "layers": [{"class": type(layer).__name__, "config": layer.config()} for layer in self.layers],
+            "layers": [
+                {"class": qualified_name(type(layer)), "config": layer.config()} for layer in self.layers
+            ],
             "input_shape": None if self.input_shape is None else list(self.input_shape),
         }
 
@@ -162,17 +102,6 @@ class Sequential(Layer):
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         layers = [layer_class(spec["class"]).from_config(spec["config"]) for spec in config["layers"]]
         return cls(layers, input_shape=config.get("input_shape"))
-
-    def to(self, dtype: Any) -> Sequential:
-        for layer in self.layers:
-            layer.to(dtype)
-        return self
-
-    def train(self, mode: bool = True) -> Sequential:
-        self.training = mode
-        for layer in self.layers:
-            layer.train(mode)
-        return self
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -200,7 +129,7 @@ class Sequential(Layer):
         rows = []
         for layer in self.layers:
             shape = tuple(layer.output_shape(shape))
-            n = sum(int(v.size) for v in layer.params.values())
+            n = layer.n_params
             rows.append({"layer": type(layer).__name__, "output_shape": str(shape), "params": n})
         frame = pd.DataFrame(rows)  # indexed by position, as model.layers[i]
         frame.attrs["total_params"] = int(frame["params"].sum())
@@ -283,7 +212,7 @@ class Sequential(Layer):
         out_shape = self.output_shape((None, *X.shape[1:]))
         classify = isinstance(loss, CrossEntropy) and y.shape == (len(X), *out_shape[1:-1])
         if classify:
-            y = _labels(y, int(out_shape[-1]))  # type: ignore[arg-type]
+            y = class_labels(y, int(out_shape[-1]))  # type: ignore[arg-type]
         if validation_data is not None:
             Xv = _check_inputs(validation_data[0], "validation X")
             yv = np.asarray(validation_data[1])
@@ -352,13 +281,13 @@ class Sequential(Layer):
                     value = loss.forward(out, yb)
                 if not math.isfinite(value):
                     if snapshot:
-                        self.set_params(snapshot)
+                        self.load_state_dict(snapshot)
                     raise TrainingDiverged(
                         f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights of "
                         "the last finite-loss step were kept — lower the learning rate or clip "
                         "gradients (clip_norm=)"
                     )
-                for name, p in self.params.items():  # this step's loss is finite: keep its weights
+                for name, p in self.state_dict().items():  # this step's loss is finite: keep its weights
                     if name in snapshot:
                         np.copyto(snapshot[name], p)
                     else:
@@ -388,13 +317,13 @@ class Sequential(Layer):
             if early_stopping is not None:
                 if record[monitor] < best:
                     best, waited = record[monitor], 0
-                    best_weights = {k: p.copy() for k, p in self.params.items()}
+                    best_weights = {k: p.copy() for k, p in self.state_dict().items()}
                 else:
                     waited += 1
                     if waited >= early_stopping:
                         break
         if best_weights is not None:
-            self.set_params(best_weights)
+            self.load_state_dict(best_weights)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, loss: Loss | None = None) -> dict[str, float]:
         """Loss (and accuracy for class labels) on ``(X, y)`` in evaluation mode."""

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gradstat.nn.io import load_checkpoint, save_checkpoint
+from gradstat.nn.io import resume_checkpoint, save_checkpoint
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.embedding import Embedding
-from gradstat.nn.layers.recurrent import CELLS, Stacked, State
+from gradstat.nn.layers.recurrent import CELLS, Stacked
 from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
 from gradstat.nn.losses import CrossEntropy
 from gradstat.nn.optim.optimisers import Adam, Optimiser
@@ -121,11 +121,6 @@ class CharModel:
             ]
         )
 
-    def _run(self, ids: np.ndarray, state: State | None) -> np.ndarray:
-        """Logits (batch, time, vocab) for token ids, starting from ``state``."""
-        emb, rec, out = self.network_.layers
-        return out.forward(rec.forward(emb.forward(ids), state))  # type: ignore[call-arg]
-
     # -- training ---------------------------------------------------------------------------
     def fit(
         self,
@@ -172,24 +167,27 @@ class CharModel:
         crit = CrossEntropy()
         starts = range(0, inputs.shape[1], self.seq_length)
         bar = tqdm(starts, desc=f"epoch {self.epoch_ + 1}/{self.epochs}", disable=not progress)
-        state: State | None = None
         total, count = 0.0, 0
-        emb, rec, out = self.network_.layers
-        for start in bar:
-            x = inputs[:, start : start + self.seq_length]
-            y = targets[:, start : start + self.seq_length]
-            loss = crit(self._run(x, state), y)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"loss became {loss} at epoch {self.epoch_ + 1}: lower lr (now {self.lr}) "
-                    f"or clip gradients with clip_norm (now {self.clip_norm})"
-                )
-            state = rec.state  # type: ignore[attr-defined]  # carried forward; the gradient stops here (truncated BPTT)
-            emb.backward(rec.backward(out.backward(crit.backward())))
-            self.optimiser_.step()
-            total += loss * x.shape[1]
-            count += x.shape[1]
-            bar.set_postfix(loss=f"{loss:.3f}")
+        net = self.network_
+        # the state is carried from one chunk to the next, the gradient is not (truncated BPTT)
+        net.reset_state().carry_state()
+        try:
+            for start in bar:
+                x = inputs[:, start : start + self.seq_length]
+                y = targets[:, start : start + self.seq_length]
+                loss = crit(net.forward(x), y)
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"loss became {loss} at epoch {self.epoch_ + 1}: lower lr (now {self.lr}) "
+                        f"or clip gradients with clip_norm (now {self.clip_norm})"
+                    )
+                net.backward(crit.backward(), input_grad=False)
+                self.optimiser_.step()
+                total += loss * x.shape[1]
+                count += x.shape[1]
+                bar.set_postfix(loss=f"{loss:.3f}")
+        finally:
+            net.carry_state(False).reset_state()
         return total / count
 
     # -- persistence ------------------------------------------------------------------------
@@ -225,7 +223,7 @@ class CharModel:
             if key in ("arch", "hidden_size", "num_layers", "embedding_dim") and getattr(self, key) != value:
                 raise ValueError(f"checkpoint has {key}={value!r}, this model {getattr(self, key)!r}")
         self.vocabulary_ = Vocabulary(meta["chars"])
-        ck = load_checkpoint(directory / CHECKPOINT)
+        ck, _ = resume_checkpoint(directory / CHECKPOINT)  # a corrupt last save falls back to .prev
         assert isinstance(ck.model, Sequential) and ck.optimiser is not None and ck.rng is not None
         self.network_, self.optimiser_, self.rng_, self.epoch_ = ck.model, ck.optimiser, ck.rng, ck.epoch
         hist = ck.history
@@ -265,16 +263,20 @@ class CharModel:
             raise ValueError("prime must hold at least one character")
         rng = np.random.default_rng(seed)
         ids = self.vocabulary_.encode(prime)[None]
-        rec = self.network_.layers[1]
-        logits = self._run(ids, None)[0, -1]
-        chosen: list[int] = []
-        for _ in range(n_chars):
-            z = logits.astype(np.float64) / temperature
-            p = np.exp(z - z.max())
-            p /= p.sum()  # softmax(z / T)
-            nxt = int(rng.choice(len(p), p=p))
-            chosen.append(nxt)
-            logits = self._run(np.array([[nxt]]), rec.state)[0, -1]  # type: ignore[attr-defined]
+        net = self.network_
+        net.reset_state().carry_state()  # each character continues from the state the last one left
+        try:
+            logits = net.forward(ids)[0, -1]
+            chosen: list[int] = []
+            for _ in range(n_chars):
+                z = logits.astype(np.float64) / temperature
+                p = np.exp(z - z.max())
+                p /= p.sum()  # softmax(z / T)
+                nxt = int(rng.choice(len(p), p=p))
+                chosen.append(nxt)
+                logits = net.forward(np.array([[nxt]]))[0, -1]
+        finally:
+            net.carry_state(False).reset_state()
         return self.vocabulary_.decode(chosen)
 
     def get_params(self) -> dict[str, Any]:

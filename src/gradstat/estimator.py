@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat._validation import check_feature_names, check_n_features, check_X, check_y, feature_names
+from gradstat.validation import check_feature_names, check_n_features, check_X, check_y, feature_names
 
 
 class NotFittedError(ValueError, AttributeError):
