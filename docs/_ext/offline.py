@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sphinx.application import Sphinx
-from sphinx.errors import ExtensionError
+if TYPE_CHECKING:  # the scanner itself needs no Sphinx (tests/docs/test_offline_check.py)
+    from sphinx.application import Sphinx
 
 FETCHING_TAGS = {"script", "link", "img", "iframe", "source", "video", "audio", "embed", "object"}
 REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
@@ -46,6 +47,8 @@ def remote_fetches(outdir: Path) -> list[str]:
 
 
 def _check(app: Sphinx, exc: Exception | None) -> None:
+    from sphinx.errors import ExtensionError
+
     if exc is not None or app.builder.format != "html":
         return
     found = remote_fetches(Path(app.outdir))

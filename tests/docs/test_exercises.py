@@ -210,8 +210,8 @@ def test_rnn_1_shapes_and_parameter_count():
     from gradstat.nn import RNN
 
     layer = RNN(3, 5)
-    assert layer.params["weight_ih"].shape == (5, 3)  # W_X is d × m
-    assert layer.params["weight_hh"].shape == (5, 5)  # W_H is d × d (W_Y would be k × d = 4 × 5)
+    assert layer.params["weight_ih_l0"].shape == (5, 3)  # W_X is d × m
+    assert layer.params["weight_hh_l0"].shape == (5, 5)  # W_H is d × d (W_Y would be k × d = 4 × 5)
     assert sum(p.size for p in layer.params.values()) == 15 + 25 + 5 + 5
 
 
@@ -221,7 +221,7 @@ def test_rnn_2_geometric_shrinking():
 
     layer = RNN(1, 4, dtype="float64")
     for name, value in layer.params.items():
-        value[:] = 0.9 * np.eye(4) if name == "weight_hh" else 0.0
+        value[:] = 0.9 * np.eye(4) if name == "weight_hh_l0" else 0.0
     model = Sequential([layer, Dense(4, 1, dtype="float64", seed=0)], input_shape=(30, 1))
     frame = gradient_by_lag(model, np.zeros((2, 30, 1)), np.ones((2, 1))).set_index("lag")
     assert frame.loc[20, "grad_norm"] / frame.loc[0, "grad_norm"] == pytest.approx(0.1216, abs=1e-4)
@@ -233,10 +233,10 @@ def test_rnn_3_forget_gate_one_keeps_the_cell():
     layer = LSTM(1, 1, dtype="float64")
     w = layer.params
     # gate order i, f, g, o (PyTorch): input gate shut (i ≈ 0), forget gate open (f ≈ 1)
-    w["weight_ih"][:] = 0.0
-    w["weight_hh"][:] = 0.0
-    w["bias_ih"][:] = [-50.0, 50.0, 0.0, 50.0]
-    w["bias_hh"][:] = 0.0
+    w["weight_ih_l0"][:] = 0.0
+    w["weight_hh_l0"][:] = 0.0
+    w["bias_ih_l0"][:] = [-50.0, 50.0, 0.0, 50.0]
+    w["bias_hh_l0"][:] = 0.0
     c0 = np.array([[0.8]])
     h = layer.forward(np.zeros((1, 5, 1)), state=(np.zeros((1, 1)), c0))
     assert h[0, -1, 0] == pytest.approx(np.tanh(0.8), abs=1e-12)  # h_t = o ⊙ tanh(c_t), c_t = c_0
