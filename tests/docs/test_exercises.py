@@ -4,7 +4,10 @@ Each answer is checked against something the chapter's reader does not compute t
 the errata's published figures, scipy's distributions, or a second route to the same number.
 """
 
+import dask.dataframe as dd
+import mpmath
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -240,3 +243,70 @@ def test_rnn_3_forget_gate_one_keeps_the_cell():
     c0 = np.array([[0.8]])
     h = layer.forward(np.zeros((1, 5, 1)), state=(np.zeros((1, 1)), c0))
     assert h[0, -1, 0] == pytest.approx(np.tanh(0.8), abs=1e-12)  # h_t = o ⊙ tanh(c_t), c_t = c_0
+
+
+# -- why the numbers are exact (docs/course/exact-numbers.md) ------------------------------------
+
+
+def test_exact_1_normal_equations_square_the_condition_number():
+    x = np.linspace(0.4, 1.4, 30)
+    X = np.vander(x, 9, increasing=True)
+    kappa = np.linalg.svd(X, compute_uv=False)
+    kappa = kappa[0] / kappa[-1]
+    # the gram matrix's condition number, from X'X formed and diagonalised in 60-digit arithmetic
+    with mpmath.workdps(60):
+        G = mpmath.matrix(X.tolist()).T * mpmath.matrix(X.tolist())
+        eig = sorted(float(e) for e in mpmath.eigsy(G)[0])
+    assert eig[-1] / eig[0] == pytest.approx(kappa**2, rel=1e-6)
+
+
+def test_exact_2_powers_of_two_scale_exactly():
+    v = 0.11  # one answer: (0.11 * 10) / 10 gives 0.10999999999999999
+    assert (v * 10) / 10 != v
+    for k in (-40, -3, 5, 60):
+        assert (v * 2.0**k) / 2.0**k == v
+
+
+# -- training multilayer networks (docs/course/mlp.md) -------------------------------------------
+
+
+def test_mlp_1_parameter_count():
+    model = Sequential([Dense(64, 64), Dense(64, 10)], input_shape=(64,))
+    assert model.n_params == (64 * 64 + 64) + (64 * 10 + 10) == 4810
+
+
+def test_mlp_2_softmax_shift_invariance():
+    from gradstat.nn import Softmax
+
+    z = np.array([[1.0, 2.0, -3.0, 0.5]])
+    p = Softmax().forward(z)
+    np.testing.assert_allclose(Softmax().forward(z + 100.0), p, rtol=1e-12)
+    assert p.sum() == pytest.approx(1.0, abs=1e-15)
+    np.testing.assert_allclose(p, np.exp(z) / np.exp(z).sum(), rtol=1e-12)
+
+
+# -- beyond one machine (docs/course/dask.md) ----------------------------------------------------
+
+
+def test_dask_1_stacked_r_factors_give_the_whole_r():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    r_whole = np.linalg.qr(X, mode="r")
+    stacked = np.vstack([np.linalg.qr(X[:25], mode="r"), np.linalg.qr(X[25:], mode="r")])
+    r_tree = np.linalg.qr(stacked, mode="r")
+    signs = np.sign(np.diag(r_whole)) * np.sign(np.diag(r_tree))
+    np.testing.assert_allclose(signs[:, None] * r_tree, r_whole, atol=1e-12)
+    # and both give the same least-squares solution as gradstat on the whole data
+    y = X @ [1.0, -2.0, 0.5, 3.0] + rng.normal(size=40)
+    fit = gradstat.OLS(fit_intercept=False).fit(X, y)
+    np.testing.assert_allclose(fit.coef_, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)
+
+
+def test_dask_2_levels_must_be_agreed_across_partitions():
+    # level "c" appears only in the second partition: dummies built per partition would disagree
+    frame = pd.DataFrame({"g": ["a", "b"] * 10 + ["c"] * 10, "x": np.arange(30.0)})
+    frame["y"] = frame["x"] + (frame["g"] == "c") * 5.0 + np.sin(np.arange(30.0))
+    parts = dd.from_pandas(frame, npartitions=2)
+    assert set(parts.partitions[0].compute()["g"]) == {"a", "b"}
+    partitioned = gradstat.ols("y ~ x + C(g)", data=parts)
+    np.testing.assert_allclose(partitioned.coef, gradstat.ols("y ~ x + C(g)", data=frame).coef, rtol=1e-10)
