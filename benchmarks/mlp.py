@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             layers += [Dense(a, b, init="he_uniform", seed=i), ReLU()]
         model = Sequential(layers[:-1])
         opt = SGD(model, lr=LR, momentum=MOMENTUM)
-        model.fit(X, y, epochs=1, batch_size=BATCH, loss=CrossEntropy(), optimiser=opt, rng=0, progress=False)
+        model.fit(X, y, epochs=1, batch_size=BATCH, loss=CrossEntropy(), optimiser=opt, rng=0, verbose=0)
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 

@@ -30,9 +30,9 @@ def test_bad_formula_is_a_clear_error(capsys):
     assert "did you mean 'wt'" in capsys.readouterr().err
 
 
-def test_unknown_file():
-    with pytest.raises(SystemExit, match="no file"):
-        main(["ols", "nope.csv", "y ~ x"])
+def test_unknown_file(capsys):
+    assert main(["ols", "nope.csv", "y ~ x"]) == 2
+    assert "no file 'nope.csv' (bundled data sets:" in capsys.readouterr().err
 
 
 def test_train_help_is_the_trainers(capsys):

@@ -1,7 +1,8 @@
 """gradstat: from least squares to LSTMs with every number explained."""
 
 from gradstat import datasets
-from gradstat.linear import OLS, CollinearityWarning, OLSResults, compare, ols
+from gradstat.generalised import GLM, GLMResults, LogisticRegression, compare, glm
+from gradstat.linear import OLS, CollinearityWarning, OLSResults, ols
 from gradstat.regularisation import (
     ElasticNet,
     ElasticNetCV,
@@ -17,12 +18,15 @@ from gradstat.regularisation import (
 )
 
 __all__ = [
+    "GLM",
     "OLS",
     "CollinearityWarning",
     "ElasticNet",
     "ElasticNetCV",
+    "GLMResults",
     "Lasso",
     "LassoCV",
+    "LogisticRegression",
     "OLSResults",
     "Ridge",
     "RidgeCV",
@@ -31,6 +35,7 @@ __all__ = [
     "compare",
     "datasets",
     "enet_path",
+    "glm",
     "lasso_path",
     "ols",
     "ridge_path",

@@ -31,6 +31,13 @@ class ConvergenceWarning(UserWarning):
     """
 
 
+def check_flag(value: Any, name: str) -> bool:
+    """A True/False switch; anything else (``"no"``, ``None``, ``2``) names the parameter."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def feature_names(X: Any) -> NDArray[np.object_] | None:
     """Column names of a DataFrame whose columns are all strings, else None."""
     columns = getattr(X, "columns", None)

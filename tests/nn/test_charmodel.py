@@ -38,7 +38,7 @@ def test_vocabulary_round_trip_and_unknown_characters():
 
 def test_first_chunk_loss_equals_pytorch():
     """One training chunk: the same weights give PyTorch's cross-entropy (nats per char)."""
-    model = small(epochs=0).fit(TEXT, progress=False)
+    model = small(epochs=0).fit(TEXT, verbose=0)
     emb, rec, out = model.network_.layers
     ids = model.vocabulary_.encode(TEXT[:21])
     lstm = torch.nn.LSTM(8, 16, batch_first=True)
@@ -56,7 +56,7 @@ def test_first_chunk_loss_equals_pytorch():
 
 @pytest.mark.parametrize("arch", ["rnn", "lstm"])
 def test_training_lowers_loss_and_perplexity_is_exp_loss(arch):
-    model = small(arch=arch, epochs=3).fit(TEXT, progress=False)
+    model = small(arch=arch, epochs=3).fit(TEXT, verbose=0)
     hist = model.history_
     assert list(hist["epoch"]) == [1, 2, 3]
     assert hist["loss"].iloc[0] < math.log(len(model.vocabulary_)) + 0.2  # about uniform or better
@@ -65,9 +65,9 @@ def test_training_lowers_loss_and_perplexity_is_exp_loss(arch):
 
 
 def test_resume_continues_bit_identically(tmp_path):
-    straight = small(epochs=2).fit(TEXT, progress=False)
-    small(epochs=1).fit(TEXT, checkpoint_dir=tmp_path, progress=False)
-    resumed = small(epochs=2).fit(TEXT, checkpoint_dir=tmp_path, resume=True, progress=False)
+    straight = small(epochs=2).fit(TEXT, verbose=0)
+    small(epochs=1).fit(TEXT, checkpoint_dir=tmp_path, verbose=0)
+    resumed = small(epochs=2).fit(TEXT, checkpoint_dir=tmp_path, resume=True, verbose=0)
     np.testing.assert_allclose(resumed.history_["loss"], straight.history_["loss"], rtol=1e-6)
     for name, value in straight.network_.params.items():
         np.testing.assert_allclose(resumed.network_.params[name], value, rtol=1e-5, atol=1e-7)
@@ -76,7 +76,7 @@ def test_resume_continues_bit_identically(tmp_path):
 
 
 def test_sampling_temperature_and_reproducibility():
-    model = small(epochs=2).fit(TEXT, progress=False)
+    model = small(epochs=2).fit(TEXT, verbose=0)
     a = model.sample(80, temperature=0.8, seed=3)
     assert len(a) == 80 and set(a) <= set(model.vocabulary_.chars)
     assert a == model.sample(80, temperature=0.8, seed=3)
@@ -91,11 +91,11 @@ def test_sampling_temperature_and_reproducibility():
 
 def test_bad_settings_and_exploding_loss_are_clear_errors():
     with pytest.raises(ValueError, match="arch"):
-        small(arch="gru").fit(TEXT, progress=False)
+        small(arch="gru").fit(TEXT, verbose=0)
     with pytest.raises(ValueError, match="too short"):
-        small(batch_size=8).fit("abc", progress=False)
+        small(batch_size=8).fit("abc", verbose=0)
     with pytest.raises(FileNotFoundError, match="resume"):
-        small().fit(TEXT, checkpoint_dir="/nonexistent/dir", resume=True, progress=False)
+        small().fit(TEXT, checkpoint_dir="/nonexistent/dir", resume=True, verbose=0)
 
 
 def test_command_line_trains_checkpoints_resumes_and_samples(tmp_path, capsys):
@@ -133,3 +133,39 @@ def test_benchmark_smoke_runs():
         env={**os.environ, "PYTHONPATH": path},
     )
     assert "RNN" in result.stdout and "LSTM" in result.stdout and "ratio" in result.stdout
+
+
+def test_command_line_refuses_bad_options_and_a_changed_resume(tmp_path, capsys):
+    for option, value in [
+        ("--sample", "-3"),
+        ("--max-chars", "0"),
+        ("--hidden", "0"),
+        ("--temperature", "0"),
+    ]:
+        with pytest.raises(SystemExit):
+            main([option, value, "--checkpoint-dir", str(tmp_path / "never")])
+        assert f"argument {option}: must be" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+    common = ["--arch", "rnn", "--hidden", "8", "--max-chars", "2000", "--batch-size", "8", "--no-progress"]
+    ck = ["--checkpoint-dir", str(tmp_path)]
+    assert main([*common, *ck, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main([*common, *ck, "--epochs", "2"]) == 1  # a second run over the first
+    assert "already holds a model: pass --resume" in capsys.readouterr().err
+    for changed, message in [
+        (["--lr", "0.01"], "--lr 0.01 differs from the run being resumed (--lr 0.002"),
+        (["--max-chars", "2500"], "--max-chars 2500 differs"),
+        (["--seq-length", "20"], "--seq-length 20 differs"),
+    ]:
+        assert main([*common, *ck, "--epochs", "2", "--resume", *changed]) == 1
+        assert message in capsys.readouterr().err
+    (tmp_path / ".gradstat.lock").write_text(f"{os.getpid()}\n")
+    assert main([*common, *ck, "--epochs", "2", "--resume"]) == 1
+    assert "in use by another trainer" in capsys.readouterr().err
+    assert CharModel.load(tmp_path).epoch_ == 1
+
+
+def test_library_resume_refuses_changed_settings(tmp_path):
+    small(epochs=1).fit(TEXT, checkpoint_dir=tmp_path, verbose=0)
+    with pytest.raises(ValueError, match=r"trained with lr=0\.01, this model has lr=0\.02"):
+        small(epochs=2, lr=0.02).fit(TEXT, checkpoint_dir=tmp_path, resume=True, verbose=0)

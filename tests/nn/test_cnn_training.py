@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import math
+import os
 import pathlib
 import re
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from gradstat.cli.demos.cnn import run_demo
+from gradstat.cli.train_images import checkpoints
 from gradstat.cli.train_images import main as train_images
 from gradstat.nn import CrossEntropy, Sequential, load_checkpoint
 from gradstat.nn.inspection.visualise import plot_feature_maps, plot_filters, plot_learning_curves
@@ -130,7 +134,7 @@ def test_command_line_checkpoints_each_epoch_and_resumes_identically(tmp_path, c
     assert "resuming epoch-001.safetensors (epoch 1 of 2)" in out
     for run in ("a", "b"):
         names = sorted(p.name for p in (tmp_path / run).iterdir())
-        assert names == ["epoch-001.safetensors", "epoch-002.safetensors", "learning_curves.png"]
+        assert names == ["epoch-001.safetensors", "epoch-002.safetensors", "learning_curves.png", "run.json"]
     straight = load_checkpoint(tmp_path / "a" / "epoch-002.safetensors")
     resumed = load_checkpoint(tmp_path / "b" / "epoch-002.safetensors")
     assert isinstance(resumed.model, Sequential) and resumed.epoch == 2
@@ -142,9 +146,81 @@ def test_command_line_checkpoints_each_epoch_and_resumes_identically(tmp_path, c
 def test_command_line_names_missing_data_and_bad_options(tmp_path, capsys):
     assert train_images(["--data", str(tmp_path / "none"), "--checkpoint-dir", str(tmp_path)]) == 2
     assert "no data set directory" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        train_images(["--epochs", "0", "--checkpoint-dir", str(tmp_path)])
-    assert "--epochs, --batch-size and --lr must be positive" in capsys.readouterr().err
+    for option, value, message in [
+        ("--epochs", "0", "argument --epochs: must be a positive integer, got 0"),
+        ("--limit", "0", "argument --limit: must be a positive integer, got 0"),
+        ("--batch-size", "-3", "argument --batch-size: must be a positive integer, got -3"),
+        ("--lr", "nan", "argument --lr: must be a finite number > 0, got nan"),
+        ("--lr", "abc", "argument --lr: 'abc' is not a number"),
+    ]:
+        with pytest.raises(SystemExit):
+            train_images([option, value, "--checkpoint-dir", str(tmp_path / "never")])
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()  # refused before anything was made
+
+
+def test_command_line_refuses_a_resume_with_other_options_and_a_second_trainer(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_idx_dataset(data)
+    ck = tmp_path / "ck"
+    common = [
+        "--arch",
+        "lenet5",
+        "--data",
+        str(data),
+        "--quiet",
+        "--limit",
+        "32",
+        "--checkpoint-dir",
+        str(ck),
+    ]
+    assert train_images([*common, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    for changed, message in [
+        (["--lr", "0.01"], "--lr 0.01 differs from the run being resumed (--lr 0.002"),
+        (["--arch", "lenet"], "--arch lenet differs from the run being resumed (--arch lenet5"),
+        (["--batch-size", "8"], "--batch-size 8 differs"),
+    ]:
+        argv = [*common, "--epochs", "2", "--resume", *changed]
+        assert train_images(argv) == 2
+        assert message in capsys.readouterr().err
+    assert sorted(checkpoints(ck)) == [1]  # nothing was trained
+    # a second trainer while the first holds the directory
+    (ck / ".gradstat.lock").write_text(f"{os.getpid()}\n")
+    assert train_images([*common, "--epochs", "2", "--resume"]) == 2
+    assert f"in use by another trainer (pid {os.getpid()}" in capsys.readouterr().err
+    # a lock left by a trainer that died is stale: taken over, and the run resumes
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (ck / ".gradstat.lock").write_text(f"{dead.pid}\n")
+    assert train_images([*common, "--epochs", "2", "--resume"]) == 0
+    assert sorted(checkpoints(ck)) == [1, 2] and not (ck / ".gradstat.lock").exists()
+
+
+def test_command_line_resumes_from_the_last_readable_checkpoint(tmp_path, capsys, caplog):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_idx_dataset(data)
+    ck = tmp_path / "ck"
+    common = [
+        "--arch",
+        "lenet5",
+        "--data",
+        str(data),
+        "--quiet",
+        "--limit",
+        "32",
+        "--checkpoint-dir",
+        str(ck),
+    ]
+    assert train_images([*common, "--epochs", "2"]) == 0
+    (ck / "epoch-002.safetensors").write_bytes(b"\x00" * 10)  # truncated by a crash
+    capsys.readouterr()
+    assert train_images([*common, "--epochs", "2", "--resume"]) == 0
+    assert "skipping checkpoint" in caplog.text and "epoch-002.safetensors" in caplog.text
+    assert "resuming epoch-001.safetensors (epoch 1 of 2)" in capsys.readouterr().out
+    assert load_checkpoint(ck / "epoch-002.safetensors").epoch == 2
 
 
 def test_cnn_benchmark_smoke(capsys):

@@ -30,7 +30,7 @@ def test_sequential_mlp_on_digits():
         optimiser=Adam(model, lr=0.003),
         validation_data=(X_test, y_test),
         rng=0,
-        progress=False,
+        verbose=0,
     )
     accuracy = np.mean(model.predict(X_test).argmax(axis=1) == y_test)
     assert accuracy >= 0.97, accuracy

@@ -16,6 +16,7 @@ from gradstat.nn import (
     Dense,
     Dropout,
     Layer,
+    ModelCheckpoint,
     ReLU,
     Sequential,
     Sigmoid,
@@ -116,11 +117,11 @@ def test_every_layer_class_can_be_rebuilt_by_name():
 def test_resumed_training_is_bit_identical(tmp_path, optimiser):
     X, y = data()
     straight = make()
-    straight.fit(X, y, epochs=4, batch_size=16, optimiser=optimiser(straight), rng=3, progress=False)
+    straight.fit(X, y, epochs=4, batch_size=16, optimiser=optimiser(straight), rng=3, verbose=0)
 
     first = make()
     opt = optimiser(first)
-    first.fit(X, y, epochs=2, batch_size=16, optimiser=opt, rng=3, progress=False)
+    first.fit(X, y, epochs=2, batch_size=16, optimiser=opt, rng=3, verbose=0)
     path = tmp_path / "ck.safetensors"
     save_checkpoint(path, first, opt, first.rng_, epoch=2)
     ck = load_checkpoint(path)
@@ -133,7 +134,7 @@ def test_resumed_training_is_bit_identical(tmp_path, optimiser):
         optimiser=ck.optimiser,
         rng=ck.rng,
         initial_epoch=ck.epoch,
-        progress=False,
+        verbose=0,
     )
     for name, p in straight.params.items():
         np.testing.assert_array_equal(ck.model.params[name], p)
@@ -144,7 +145,7 @@ def test_fit_writes_a_checkpoint_every_epoch(tmp_path):
     X, y = data()
     path = tmp_path / "run.safetensors"
     model = make()
-    model.fit(X, y, epochs=2, batch_size=32, checkpoint=path, progress=False)
+    model.fit(X, y, epochs=2, batch_size=32, callbacks=[ModelCheckpoint(path)], verbose=0)
     ck = load_checkpoint(path)
     assert ck.epoch == 2 and len(ck.history["loss"]) == 2
     for name, p in model.params.items():
@@ -167,15 +168,15 @@ def test_resume_with_dropout_is_bit_identical(tmp_path):
         )
 
     straight = dropout_model()
-    straight.fit(X, y, epochs=3, batch_size=16, optimiser=SGD(straight, lr=0.1), rng=3, progress=False)
+    straight.fit(X, y, epochs=3, batch_size=16, optimiser=SGD(straight, lr=0.1), rng=3, verbose=0)
     first = dropout_model()
     opt = SGD(first, lr=0.1)
-    first.fit(X, y, epochs=1, batch_size=16, optimiser=opt, rng=3, progress=False)
+    first.fit(X, y, epochs=1, batch_size=16, optimiser=opt, rng=3, verbose=0)
     path = tmp_path / "ck.safetensors"
     save_checkpoint(path, first, opt, first.rng_, epoch=1)
     ck = load_checkpoint(path)
     ck.model.fit(
-        X, y, epochs=3, batch_size=16, optimiser=ck.optimiser, rng=ck.rng, initial_epoch=1, progress=False
+        X, y, epochs=3, batch_size=16, optimiser=ck.optimiser, rng=ck.rng, initial_epoch=1, verbose=0
     )
     for name, p in straight.params.items():
         np.testing.assert_array_equal(ck.model.params[name], p)

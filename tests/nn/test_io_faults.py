@@ -6,6 +6,7 @@ never a raw KeyError, JSON or safetensors traceback.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -196,6 +197,36 @@ def test_missing_tensors_are_named(tmp_path):
     rewrite_metadata(path, architecture=json.dumps(arch))
     with pytest.raises(ModelFileError, match=r"m\.safetensors.*missing keys \['3\.weight', '3\.bias'\]"):
         gnn.load(path)
+
+
+def test_optimiser_state_of_the_wrong_shape_is_named(tmp_path):
+    net = model()
+    opt = gnn.Adam(net)
+    net.backward(np.ones_like(net.forward(np.ones((2, 4), np.float32))))
+    opt.step()
+    path = tmp_path / "ck.safetensors"
+    gnn.save_checkpoint(path, net, opt, None, epoch=1)
+    with safe_open(str(path), framework="numpy") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    tensors["optimiser/m/0.weight"] = tensors["optimiser/m/0.weight"][:1]  # crafted: one row
+    # the checksum is over the tensors, so make it consistent to reach the shape check
+    digest = _sha256_of_tensors(tensors)
+    save_file(tensors, str(path), metadata={**meta, "checksum": digest})
+    with pytest.raises(
+        ModelFileError, match=r"ck\.safetensors: optimiser state 'm/0\.weight' has shape \(1, 4\)"
+    ):
+        gnn.load_checkpoint(path)
+
+
+def _sha256_of_tensors(tensors):
+    """The checksum the file format documents: SHA-256 over key, shape and bytes, in key order."""
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        array = np.ascontiguousarray(tensors[key])
+        digest.update(f"{key}|{list(array.shape)}|".encode())
+        digest.update(array.tobytes())
+    return "sha256:" + digest.hexdigest()
 
 
 # --- resuming -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from gradstat.nn import (
     Adam,
     CrossEntropy,
     Dense,
+    EarlyStopping,
     ReLU,
     Sequential,
     Sigmoid,
@@ -144,13 +145,13 @@ def test_fit_validates_its_input():
     X = np.zeros((4, 4))
     X[1, 2] = np.nan
     with pytest.raises(ValueError, match="X contains 1 NaN"):
-        model.fit(X, np.zeros(4, dtype=int), progress=False)
+        model.fit(X, np.zeros(4, dtype=int), verbose=0)
     with pytest.raises(ValueError, match=r"label 7 is outside the classes 0\.\.2"):
-        model.fit(np.zeros((4, 4)), np.array([0, 1, 7, 2]), progress=False)
+        model.fit(np.zeros((4, 4)), np.array([0, 1, 7, 2]), verbose=0)
     with pytest.raises(ValueError, match="X has 4 samples but y has 3"):
-        model.fit(np.zeros((4, 4)), np.zeros(3, dtype=int), progress=False)
+        model.fit(np.zeros((4, 4)), np.zeros(3, dtype=int), verbose=0)
     with pytest.raises(ValueError, match="batch_size"):
-        model.fit(np.zeros((4, 4)), np.zeros(4, dtype=int), batch_size=0, progress=False)
+        model.fit(np.zeros((4, 4)), np.zeros(4, dtype=int), batch_size=0, verbose=0)
 
 
 def test_fit_learns_and_records_history():
@@ -165,7 +166,7 @@ def test_fit_learns_and_records_history():
         batch_size=32,
         validation_data=(X[:50], y[:50]),
         optimiser=Adam(small_model_bound := model, lr=0.02),
-        progress=False,
+        verbose=0,
     )
     assert small_model_bound is model
     h = model.history_
@@ -179,9 +180,9 @@ def test_fit_learns_and_records_history():
 def test_fit_is_reproducible_from_the_seed():
     X = np.random.default_rng(0).standard_normal((64, 4))
     y = np.random.default_rng(1).integers(0, 3, 64)
-    a = small_model().fit(X, y, epochs=3, batch_size=8, rng=5, progress=False)
-    b = small_model().fit(X, y, epochs=3, batch_size=8, rng=5, progress=False)
-    c = small_model().fit(X, y, epochs=3, batch_size=8, rng=6, progress=False)
+    a = small_model().fit(X, y, epochs=3, batch_size=8, rng=5, verbose=0)
+    b = small_model().fit(X, y, epochs=3, batch_size=8, rng=5, verbose=0)
+    c = small_model().fit(X, y, epochs=3, batch_size=8, rng=6, verbose=0)
     np.testing.assert_array_equal(a.params["0.weight"], b.params["0.weight"])
     assert not np.array_equal(a.params["0.weight"], c.params["0.weight"])
 
@@ -197,9 +198,9 @@ def test_early_stopping_restores_the_best_weights():
         epochs=200,
         batch_size=8,
         validation_data=(Xv, yv),
-        early_stopping=3,
+        callbacks=[EarlyStopping(patience=3)],
         optimiser=Adam(model, lr=0.05),
-        progress=False,
+        verbose=0,
     )
     val = model.history_["val_loss"]
     assert len(val) < 200
@@ -212,7 +213,7 @@ def test_divergence_stops_with_the_last_good_weights():
     y = rng.standard_normal((64, 3)) * 100
     model = Sequential([Dense(4, 16, seed=0, dtype="float64"), ReLU(), Dense(16, 3, seed=1, dtype="float64")])
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf)"):
-        model.fit(X, y, epochs=50, batch_size=8, loss=MSE(), optimiser=SGD(model, lr=10.0), progress=False)
+        model.fit(X, y, epochs=50, batch_size=8, loss=MSE(), optimiser=SGD(model, lr=10.0), verbose=0)
     assert all(np.all(np.isfinite(p)) for p in model.params.values())
     assert np.isfinite(MSE().forward(model.forward(X[:8]), y[:8]))
 
@@ -222,13 +223,13 @@ def test_per_step_cross_entropy_for_sequences():
     X = rng.standard_normal((30, 7, 4))
     y = (X[..., 0] > 0).astype(int)  # one label per time step
     model = Sequential([Dense(4, 8, seed=0), Tanh(), Dense(8, 2, seed=1)])
-    model.fit(X, y, epochs=20, batch_size=10, optimiser=Adam(model, lr=0.05), progress=False)
+    model.fit(X, y, epochs=20, batch_size=10, optimiser=Adam(model, lr=0.05), verbose=0)
     assert model.history_["accuracy"][-1] > 0.9
     assert model.predict(X).shape == (30, 7, 2)
 
 
 def test_progress_bar_is_tqdm(capsys):
     X = np.zeros((8, 4))
-    small_model().fit(X, np.zeros(8, dtype=int), epochs=1, batch_size=4, progress=True)
+    small_model().fit(X, np.zeros(8, dtype=int), epochs=1, batch_size=4, verbose=1)
     err = capsys.readouterr().err
     assert "1/1" in err and "epoch" in err and "loss=" in err

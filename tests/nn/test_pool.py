@@ -98,7 +98,7 @@ def test_pool_config_round_trips():
     for layer in (MaxPool2D((2, 3), (1, 2)), AvgPool2D(2), MaxPool1D(3, 1)):
         twin = type(layer)(**layer.config())
         assert twin.config() == layer.config()
-    assert MaxPool2D(3).config() == {"kernel_size": [3, 3], "stride": [3, 3]}
+    assert MaxPool2D(3).config() == {"kernel_size": [3, 3], "stride": [3, 3], "tiling": "strict"}
 
 
 def test_flatten_matches_torch_order_and_unflattens_the_gradient():

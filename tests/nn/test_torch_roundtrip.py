@@ -30,6 +30,26 @@ def floats(*shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
+def trained(layer, shape):
+    """A normalisation layer whose running statistics and affine parameters are not the defaults."""
+    for seed in range(3):
+        layer.forward(floats(*shape, seed=seed) * 2 + 1)
+    for value in layer.params.values():
+        value[...] = floats(*value.shape, seed=9)
+    return layer
+
+
+def torch_trained(module, shape):
+    """The same for a torch module (its training-mode forward passes move the running statistics)."""
+    module = module.double()
+    with torch.no_grad():
+        for seed in range(3, 6):
+            module(torch.from_numpy(floats(*shape, seed=seed) * 3 - 1))
+        for param in module.parameters():
+            param.uniform_(-2, 2)
+    return module
+
+
 # gradstat layer, its torch twin, an input: every layer type gradstat ships
 CASES = {
     "Dense": (lambda: gnn.Dense(5, 3, seed=1, dtype="float64"), lambda: torch.nn.Linear(5, 3), floats(4, 5)),
@@ -82,6 +102,28 @@ CASES = {
     "MaxPool1D": (lambda: gnn.MaxPool1D(2), lambda: torch.nn.MaxPool1d(2), floats(2, 3, 8)),
     "MaxPool2D": (lambda: gnn.MaxPool2D(2), lambda: torch.nn.MaxPool2d(2), floats(2, 3, 6, 4)),
     "AvgPool2D": (lambda: gnn.AvgPool2D((2, 3)), lambda: torch.nn.AvgPool2d((2, 3)), floats(2, 3, 4, 6)),
+    "BatchNorm1D": (
+        lambda: trained(gnn.BatchNorm1D(3, dtype="float64"), (6, 3)),
+        lambda: torch_trained(torch.nn.BatchNorm1d(3), (6, 3)),
+        floats(4, 3),
+    ),
+    "BatchNorm1D-3d": (
+        lambda: trained(gnn.BatchNorm1D(3, momentum=None, dtype="float64"), (2, 3, 5)),
+        lambda: torch_trained(torch.nn.BatchNorm1d(3, momentum=None), (2, 3, 5)),
+        floats(2, 3, 4),
+    ),
+    "BatchNorm2D": (
+        lambda: trained(gnn.BatchNorm2D(2, dtype="float64"), (2, 2, 3, 3)),
+        lambda: torch_trained(torch.nn.BatchNorm2d(2), (2, 2, 3, 3)),
+        floats(2, 2, 4, 3),
+    ),
+    "LayerNorm": (
+        lambda: trained(gnn.LayerNorm((3, 4), dtype="float64"), (2, 3, 4)),
+        lambda: torch_trained(torch.nn.LayerNorm((3, 4)), (2, 3, 4)),
+        floats(2, 3, 4),
+    ),
+    "LeakyReLU": (lambda: gnn.LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), floats(3, 4)),
+    "GELU": (lambda: gnn.GELU("tanh"), lambda: torch.nn.GELU("tanh"), floats(3, 4)),
 }
 
 
@@ -208,7 +250,7 @@ def test_nested_recurrent_keys_in_a_sequential(tmp_path):
 
 def test_strict_loading_names_missing_and_unexpected_keys():
     layer = gnn.Dense(2, 3, dtype="float64")
-    with pytest.raises(KeyError, match=r"missing keys \['bias'\], unexpected keys \['b'\]"):
+    with pytest.raises(ValueError, match=r"missing keys \['bias'\], unexpected keys \['b'\]"):
         layer.load_state_dict({"weight": np.zeros((3, 2)), "b": np.zeros(3)})
     with pytest.raises(ValueError, match=r"'weight' has shape \(2, 3\), the layer needs \(3, 2\)"):
         layer.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(3)})

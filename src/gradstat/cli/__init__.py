@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import sys
 import warnings
 from pathlib import Path
@@ -13,28 +15,57 @@ from gradstat import __version__
 from gradstat.cli.help import HelpFormatter
 
 
-def _read_table(source: str) -> pd.DataFrame:
+def _read_table(source: str, encoding: str = "utf-8") -> pd.DataFrame:
     """A CSV path, ``-`` for standard input, or the name of a bundled data set."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown --encoding {encoding!r} (e.g. utf-8, latin-1, cp1252, utf-16)") from None
     if source == "-":
-        return pd.read_csv(sys.stdin)
+        stdin = getattr(sys.stdin, "buffer", None)
+        raw = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+        return _parse_csv(raw, "standard input", encoding)
     path = Path(source)
+    if path.is_dir():
+        raise ValueError(f"{source!r} is a directory; give a CSV file")
     if path.exists():
-        return pd.read_csv(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read {source!r}: {exc.strerror}") from exc
+        return _parse_csv(raw, repr(source), encoding)
     from gradstat import datasets
 
     if source.lower() in datasets.names():
         return datasets.load(source)
-    raise SystemExit(f"gradstat: no file {source!r} (bundled data sets: {', '.join(datasets.names())})")
+    raise ValueError(f"no file {source!r} (bundled data sets: {', '.join(datasets.names())})")
+
+
+def _parse_csv(raw: bytes, where: str, encoding: str) -> pd.DataFrame:
+    """The table in ``raw``; undecodable bytes, empty input and malformed rows name ``where``."""
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{where} is not valid {encoding}: byte {exc.start} (0x{raw[exc.start]:02x}) cannot be decoded; "
+            "pass --encoding (e.g. --encoding latin-1 or cp1252)"
+        ) from None
+    if not text.strip():
+        raise ValueError(f"{where} is empty: no header line and no rows")
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"cannot read {where} as CSV: {exc}") from None
 
 
 def _run_ols(args: argparse.Namespace) -> int:
     from gradstat.linear import compare, ols
 
-    data = _read_table(args.data)
+    data = _read_table(args.data, args.encoding)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = ols(args.formula, data, missing=args.missing, cov_type=args.cov_type)
-        reduced = ols(args.compare, data, missing=args.missing) if args.compare else None
+        fit = ols(args.formula, data, missing=args.missing, cov_type=args.cov_type, safe=True)
+        reduced = ols(args.compare, data, missing=args.missing, safe=True) if args.compare else None
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(fit.summary())
@@ -113,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="nonrobust",
         help="covariance of the coefficients (HC0-HC3: heteroscedasticity-robust)",
     )
+    p_ols.add_argument("--encoding", default="utf-8", help="text encoding of the CSV")
 
     # its options belong to the trainer: `gradstat train images --help` shows them
     p_train = sub.add_parser(
@@ -142,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ols":
             return _run_ols(args)
         return _run_demo(args)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         print(f"gradstat: {exc}", file=sys.stderr)
         return 2
 

@@ -60,6 +60,8 @@ def load(name: str) -> pd.DataFrame:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a string.
     ValueError
         If ``name`` is not a bundled table (the message lists the available ones).
 
@@ -72,6 +74,8 @@ def load(name: str) -> pd.DataFrame:
     >>> list(datasets.load("warpbreaks")["tension"].cat.categories)
     ['L', 'M', 'H']
     """
+    if not isinstance(name, str):
+        raise TypeError(f"data set name must be a string such as 'mtcars', got {type(name).__name__}")
     key = name.lower()
     if key not in _TABLES:
         raise ValueError(f"unknown data set {name!r}; available: {', '.join(names())}")

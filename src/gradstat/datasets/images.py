@@ -7,6 +7,7 @@ Images come back as (n, 1, height, width) float32 scaled to [0, 1] — the layou
 from __future__ import annotations
 
 import gzip
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -66,16 +67,23 @@ def read_idx(path: str | Path) -> np.ndarray:
            [4, 5, 6]], dtype=uint8)
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; read_idx needs one IDX file (load_idx reads a folder)")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:  # BadGzipFile, or a file cut short
+            raise ValueError(f"{path} is not a readable gzip file ({exc})") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file (magic number {raw[:4].hex()})")
     ndim = raw[3]
     header = 4 + 4 * ndim
     shape = tuple(int(d) for d in np.frombuffer(raw[4:header], ">u4"))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) < header:
+        raise ValueError(f"{path}: the header declares {ndim} dimensions, the file ends at byte {len(raw)}")
+    expected = header + math.prod(shape) * dtype.itemsize  # Python integers: no wrap-around
     if len(raw) != expected:
         raise ValueError(
             f"{path}: the header promises shape {shape} of {dtype.name} "

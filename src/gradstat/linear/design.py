@@ -18,6 +18,7 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 from formulaic.errors import DataMismatchWarning, FactorEvaluationError, FormulaicError
 
+from gradstat.linear.formula_grammar import explicit_factors
 from gradstat.linear.polynomial import STATE_KEY, poly, raw_power_map
 
 INTERCEPT = "Intercept"
@@ -114,7 +115,7 @@ def _check_columns_exist(formula: Formula, frame: pd.DataFrame, text: str) -> li
     if missing:
         hints = []
         for name in missing:
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             hints.append(f"{name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
         raise ValueError(
             f"formula {text!r} names column(s) not in the data: {', '.join(hints)}; "
@@ -123,28 +124,47 @@ def _check_columns_exist(formula: Formula, frame: pd.DataFrame, text: str) -> li
     return [v for v in used if v in known]
 
 
-def _looks_numeric_text(values: pd.Series) -> list[str] | None:
-    """For a text column that is mostly numbers, the entries that are not (else None)."""
+def _numeric_text(values: pd.Series) -> tuple[int, list[str]] | None:
+    """For a text column that is mostly numbers: how many distinct numbers, and the entries that are not."""
     distinct = pd.Series(values.dropna().unique())
     if len(distinct) == 0:
         return None
     numbers = pd.to_numeric(distinct.astype(str).str.strip(), errors="coerce")
-    if numbers.notna().mean() < 0.5 or numbers.notna().all():
+    if numbers.notna().mean() < 0.5:
         return None
-    return sorted(str(v) for v in distinct[numbers.isna()])[:5]
+    return int(numbers.notna().sum()), sorted(str(v) for v in distinct[numbers.isna()])[:5]
 
 
-def _check_values(frame: pd.DataFrame, columns: list[str], response: str) -> None:
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype)
+
+
+def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factors: set[str]) -> None:
+    """Refuse columns that would silently fit the wrong model: numbers stored as text, dates, inf."""
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]} & set(columns))
+    if duplicated:
+        raise ValueError(
+            f"the data has more than one column named {', '.join(map(repr, duplicated))}; "
+            "rename them so the formula names one column each"
+        )
     for col in columns:
         series = frame[col]
-        if series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype):
-            bad = _looks_numeric_text(series)
-            if bad is not None:
+        if _is_text(series) and col not in factors:
+            found = _numeric_text(series)
+            if found is not None:
+                n_numbers, bad = found
+                what = f"also text value(s) {bad}" if bad else "nothing else"
                 raise ValueError(
-                    f"column {col!r} is numeric but holds text value(s) {bad}; "
-                    "clean them (e.g. pd.to_numeric(..., errors='coerce') and missing='drop') "
-                    f"or wrap the column in C({col}) to treat it as categorical"
+                    f"column {col!r} holds numbers stored as text ({n_numbers} distinct, and {what}); "
+                    "fitting it would make one dummy per distinct number. Read it as numbers "
+                    "(pd.read_csv(..., na_values=['?']) or pd.to_numeric(df[col], errors='coerce'), "
+                    f"then missing='drop'), or write C({col}) if it really is categorical"
                 )
+        elif series.dtype.kind in "mM" or isinstance(series.dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+            raise ValueError(
+                f"column {col!r} holds dates/times ({series.dtype}); least squares needs numbers: "
+                f"convert it, e.g. (df[{col!r}] - df[{col!r}].min()).dt.days, or extract .dt.year"
+            )
         elif series.dtype.kind in "fc" and np.isinf(series.to_numpy()).any():
             n_inf = int(np.isinf(series.to_numpy()).sum())
             raise ValueError(
@@ -157,6 +177,19 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str) -> Non
                 f"response {response!r} must be numeric, got dtype {resp.dtype}; "
                 "a categorical response needs a classifier, not least squares"
             )
+
+
+def integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Integer columns as float64, so transforms such as I(x * x) cannot wrap around."""
+    ints = [c for c in columns if frame[c].dtype.kind in "iu" or is_nullable_integer(frame[c])]
+    if not ints:
+        return frame
+    return frame.assign(**{c: frame[c].astype(np.float64) for c in ints})
+
+
+def is_nullable_integer(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype)
 
 
 def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
@@ -204,9 +237,11 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
         raise ValueError(f"formula {formula!r} has no response; write it as 'y ~ x1 + x2'")
     response = str(parsed.lhs[0])
     columns = _check_columns_exist(parsed, frame, formula)
-    _check_values(frame, columns, response)
+    factors = explicit_factors(formula)
+    _check_values(frame, columns, response, factors)
     n_before = len(frame)
-    frame = missing_rows(frame, columns, missing)
+    numeric = [c for c in columns if c not in factors]
+    frame = integers_as_float(missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     try:
@@ -284,6 +319,8 @@ def new_design(design: Design, data: Any) -> np.ndarray:
         raise ValueError(f"new data lacks column(s) {absent} used by {design.formula!r}")
     if frame[[v for v in needed if v in frame.columns]].isna().to_numpy().any():
         raise ValueError("new data has missing values (NaN) in the columns the model uses")
+    factors = explicit_factors(design.formula)
+    frame = integers_as_float(frame, [v for v in needed if v in frame.columns and v not in factors])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)

@@ -21,7 +21,7 @@ from gradstat.linear.design import INTERCEPT, Design, Missing
 from gradstat.linear.extended import DD
 from gradstat.linear.lstsq import LeastSquaresFit, fitted_dd, reduce_gram
 from gradstat.linear.results import CovType, OLSResults, sandwich_meat
-from gradstat.linear.streaming import Partial, add_gram, add_matrix, finish, fit_formula
+from gradstat.linear.streaming import AtBlock, Partial, add_gram, add_matrix, finish, fit_formula
 
 T = TypeVar("T")
 
@@ -44,10 +44,10 @@ class DaskFrameSource:
     """The partitions of a Dask DataFrame as row blocks."""
 
     def __init__(self, ddf: Any) -> None:
-        self.parts = [(p,) for p in ddf.to_delayed()]
+        self.parts = list(enumerate(ddf.to_delayed()))
 
     def map_reduce(self, fn: Callable[..., T], combine: Callable[[T, T], T]) -> T:
-        return _tree(self.parts, fn, combine)
+        return _tree(self.parts, AtBlock(fn, "partition"), combine)
 
 
 def ols_dask(

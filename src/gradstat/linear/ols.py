@@ -9,10 +9,11 @@ import pandas as pd
 
 from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
+from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import CovType, OLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
-from gradstat.validation import feature_names
+from gradstat.validation import check_flag, feature_names
 
 
 def is_dask_collection(data: Any) -> bool:
@@ -21,7 +22,12 @@ def is_dask_collection(data: Any) -> bool:
 
 
 def ols(
-    formula: str, data: Any, *, missing: Missing = "raise", cov_type: CovType = "nonrobust"
+    formula: str,
+    data: Any,
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+    safe: bool = True,
 ) -> OLSResults:
     """Fit a linear model given by a formula, by least squares: β̂ minimises ‖y − Xβ‖².
 
@@ -44,6 +50,10 @@ def ols(
         ``"drop"``: fit the complete rows; the summary says how many were dropped.
     cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default "nonrobust"
         Classical covariance σ̂²(X'X)⁻¹, or a heteroscedasticity-consistent sandwich.
+    safe : bool, default True
+        Check the formula against a grammar of column names, arithmetic and known transforms
+        before anything is evaluated (always on at the command line); ``False`` lets formulaic
+        evaluate any Python in it, for trusted formulas only.
 
     Returns
     -------
@@ -79,6 +89,8 @@ def ols(
     >>> fit.df_resid, round(fit.r_squared, 4)
     (29, 0.8268)
     """
+    if check_flag(safe, "safe"):
+        check_formula_grammar(formula)
     if is_dask_collection(data):
         from gradstat.linear.distributed import ols_dask
 
@@ -144,6 +156,7 @@ class OLS(RegressorMixin, Estimator):
         self.cov_type = cov_type
 
     def fit(self, X: Any, y: Any) -> OLS:
+        check_flag(self.fit_intercept, "fit_intercept")
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y)
         Xa, ya = self._validate_fit(X, y, min_samples=2)

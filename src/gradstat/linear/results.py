@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gradstat.linear.base import ResultsBase
 from gradstat.linear.design import Design, new_design
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
+from gradstat.validation import check_flag
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,7 +61,7 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
     )
 
 
-class OLSResults:
+class OLSResults(ResultsBase):
     """A least-squares fit with its inference. Every statistic is a named attribute.
 
     Made by :func:`ols` and :meth:`OLS.fit`, not constructed directly. Below, n is the number
@@ -236,12 +238,13 @@ class OLSResults:
         else:
             X0 = self._new_rows(new_data)
             index = getattr(new_data, "index", pd.RangeIndex(X0.shape[0]))
+        if interval not in (None, "confidence", "prediction"):
+            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
+        q = _t_quantile(level, self.df_resid)  # checked even when no interval is asked for
         kept = ~self.solution.aliased
         fit = X0[:, kept] @ self.solution.coef[kept]
         if interval is None:
             return pd.Series(fit, index=index, name="fit")
-        if interval not in ("confidence", "prediction"):
-            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got {interval!r}")
         if self.cov_type == "nonrobust":  # σ̂² x₀'(X'X)⁻¹x₀ = σ̂² ||R⁻ᵀx₀||²: no cancellation
             var = self.sigma2 * self.solution.leverage(X0)
         else:
@@ -249,7 +252,7 @@ class OLSResults:
             var = np.einsum("ij,jk,ik->i", X0[:, kept], cov, X0[:, kept])
         if interval == "prediction":
             var = var + self.sigma2
-        half = _t_quantile(level, self.df_resid) * np.sqrt(var)
+        half = q * np.sqrt(var)
         return pd.DataFrame({"fit": fit, "lower": fit - half, "upper": fit + half}, index=index)
 
     def _new_rows(self, new_data: Any) -> np.ndarray:
@@ -291,7 +294,7 @@ class OLSResults:
         """The ANOVA table (Regression, Error, Total) or, with ``by_term``, sequential F-tests per term."""
         from gradstat.linear.anova import anova_by_term, anova_table
 
-        return anova_by_term(self) if by_term else anova_table(self)
+        return anova_by_term(self) if check_flag(by_term, "by_term") else anova_table(self)
 
     def coefficients(self, level: float = 0.95) -> pd.DataFrame:
         """One row per term: coef, std_err, t, p_value and the confidence interval."""

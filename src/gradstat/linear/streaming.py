@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -132,6 +132,24 @@ def _categorical_variables(design: Design, frame: pd.DataFrame) -> set[str]:
     return found & {str(c) for c in frame.columns}
 
 
+class MissingColumnsError(ValueError):
+    """A block lacks a column the formula uses (the source adds which block)."""
+
+
+@dataclass(frozen=True)
+class AtBlock(Generic[T]):
+    """``fn`` of the ``index``-th block, a missing column reported with the block's position (picklable)."""
+
+    fn: Callable[[pd.DataFrame], T]
+    what: str = "block"
+
+    def __call__(self, index: int, frame: Any) -> T:
+        try:
+            return self.fn(_as_block(frame))
+        except MissingColumnsError as exc:
+            raise ValueError(f"{self.what} {index} of the data (counting from 0) {exc}") from None
+
+
 @dataclass(frozen=True)
 class FrameDesign:
     """Builds the design of one DataFrame block under agreed categorical levels (picklable)."""
@@ -143,6 +161,10 @@ class FrameDesign:
 
     def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
+        absent = [c for c in self.used if c not in frame.columns]
+        if absent:
+            has = [str(c) for c in frame.columns]
+            raise MissingColumnsError(f"lacks column(s) {absent} that {self.formula!r} uses (it has {has})")
         n_before = len(frame)
         frame = missing_rows(frame, list(self.used), self.missing)
         text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype)]
@@ -442,8 +464,9 @@ class FrameStream:
     def map_reduce(self, fn: Callable[..., T], combine: Callable[[T, T], T]) -> T:
         acc: T | None = None
         seen = False
-        for frame in self._iterate():
-            out = fn(_as_block(frame))
+        at_block = AtBlock(fn)
+        for index, frame in enumerate(self._iterate()):
+            out = at_block(index, frame)
             acc = out if not seen else combine(acc, out)  # type: ignore[arg-type]
             seen = True
         if not seen:

@@ -180,7 +180,8 @@ def _write(
         raise TypeError(f"save needs a Layer or Sequential, got {type(model).__name__}")
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a directory")
-    tensors = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    # np.require keeps a 0-d buffer (BatchNorm's num_batches_tracked) 0-d, as PyTorch saves it
+    tensors = {k: np.require(v, requirements="C") for k, v in model.state_dict().items()}
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -340,7 +341,7 @@ def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
     """SHA-256 over every tensor's key, shape and bytes (little-endian, C order), in key order."""
     digest = hashlib.sha256()
     for key in sorted(arrays):
-        array = np.ascontiguousarray(arrays[key])
+        array = np.require(arrays[key], requirements="C")
         digest.update(f"{key}|{list(array.shape)}|".encode())
         digest.update(array.data)
     return "sha256:" + digest.hexdigest()
@@ -377,9 +378,16 @@ def _rebuild(
         state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
         if version == "1":
             state = {_version1_key(model, k): v for k, v in state.items()}
-        unknown = sorted({k.split("/", 1)[-1] for k in state} - set(model.params))
-        if unknown:
-            raise ModelFileError(f"{path}: optimiser state for unknown parameters {unknown}")
+        params = model.params
+        for key, value in state.items():
+            name = key.split("/", 1)[-1]
+            if name not in params:
+                raise ModelFileError(f"{path}: optimiser state {key!r} for an unknown parameter")
+            if value.shape != params[name].shape:
+                raise ModelFileError(
+                    f"{path}: optimiser state {key!r} has shape {value.shape}, "
+                    f"the parameter {params[name].shape}"
+                )
         optimiser.load_state(state, int(info["steps"]))
     rng = None
     if "rng" in meta:

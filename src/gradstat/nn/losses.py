@@ -104,6 +104,12 @@ class CrossEntropy(Loss):
             prob.reshape(-1, n_classes)[rows, labels] -= 1.0  # ŷ − y with one-hot y
             grad = prob
         elif target.shape == pred.shape:
+            if target.dtype.kind not in "fiub":
+                raise ValueError(
+                    f"CrossEntropy: probability targets must be numbers, got dtype {target.dtype}; "
+                    f"expected class probabilities of the logits' shape {pred.shape} or integer labels "
+                    f"of shape {pred.shape[:-1]}"
+                )
             y = target.astype(pred.dtype, copy=False)
             if not np.all(np.isfinite(y)) or np.any(y < 0):
                 raise ValueError("CrossEntropy: probability targets must be finite and ≥ 0")
@@ -123,9 +129,22 @@ class CrossEntropy(Loss):
 
 def class_labels(target: np.ndarray, n_classes: int) -> np.ndarray:
     """``target`` as integer class labels in 0..n_classes − 1 (integral floats accepted), else ValueError."""
+    expected = f"class labels as integers 0..{n_classes - 1}"
+    if target.dtype.kind in "USO":
+        raise ValueError(
+            f"CrossEntropy: expected {expected}, got dtype {target.dtype} (strings or objects); "
+            "encode the classes as integers first, e.g. with sklearn.preprocessing.LabelEncoder"
+        )
     if target.dtype.kind not in "iu":
-        if target.dtype.kind != "f" or not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
-            raise ValueError(f"CrossEntropy: class labels must be integers, got dtype {target.dtype}")
+        if target.dtype.kind != "f":
+            raise ValueError(f"CrossEntropy: expected {expected}, got dtype {target.dtype}")
+        whole = np.isfinite(target) & (target == np.round(target))
+        if not np.all(whole):
+            bad = target[~whole].ravel()[0]
+            raise ValueError(
+                f"CrossEntropy: expected {expected}, got dtype {target.dtype} with the value {bad}; "
+                "for soft targets give probabilities with the logits' shape"
+            )
         target = target.astype(np.int64)
     if target.size and (target.min() < 0 or target.max() >= n_classes):
         bad = target[(target < 0) | (target >= n_classes)].ravel()[0]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradstat.estimator import Estimator, RegressorMixin
-from gradstat.validation import Array
+from gradstat.validation import Array, check_flag
 
 
 class LinearRegressor(RegressorMixin, Estimator):
@@ -39,6 +39,8 @@ def center_scale(
     back as ``β = β_s / x_scale``, ``b = y_offset − x_offset'β``.
     """
     p = X.shape[1]
+    fit_intercept = check_flag(fit_intercept, "fit_intercept")
+    standardize = check_flag(standardize, "standardize")
     if fit_intercept:
         x_offset = X.mean(axis=0)
         y_offset = float(y.mean())

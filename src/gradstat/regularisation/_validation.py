@@ -40,6 +40,28 @@ def check_l1_ratio(l1_ratio: Any) -> float:
     return value
 
 
+def check_eps(eps: Any) -> float:
+    """The automatic grid's lower end as a fraction of alpha_max, strictly between 0 and 1."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"eps must be a number in (0, 1); got {eps!r}")
+    value = float(eps)
+    if not 0.0 < value < 1.0:
+        raise ValueError(
+            "eps must lie strictly between 0 and 1 (the grid runs from eps*alpha_max to alpha_max); "
+            f"got {eps!r}"
+        )
+    return value
+
+
+def check_seed(seed: Any) -> Any:
+    """A seed numpy's default_rng accepts: None, a non-negative integer, or a Generator/SeedSequence."""
+    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be None or an integer >= 0; got {seed!r}")
+    return seed
+
+
 def check_positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")

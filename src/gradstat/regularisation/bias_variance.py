@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gradstat.estimator import Estimator, RegressorMixin, clone
+from gradstat.regularisation._validation import check_seed
 from gradstat.regularisation.ridge import Ridge
 from gradstat.validation import Array, check_X
 
@@ -134,7 +135,7 @@ def bias_variance(
     if isinstance(n_rep, bool) or not isinstance(n_rep, int) or n_rep < 2:
         raise ValueError(f"n_rep must be an integer >= 2; got {n_rep!r}")
     true_beta = None if beta is None else np.asarray(beta, dtype=np.float64).ravel()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     preds = np.empty((n_rep, X0.shape[0]))
     sq_err = np.empty((n_rep, X0.shape[0]))
     beta_err = np.empty(n_rep)
@@ -216,6 +217,9 @@ def bias_variance_curve(
         One row per value: the value, ``bias2``, ``variance``, ``noise``, ``mspe``,
         ``mspe_empirical`` and its SE (and ``mse_beta`` when ``beta`` is given).
     """
+    values = list(values)
+    if not values:
+        raise ValueError(f"values is empty: give at least one {name} to simulate")
     rows = []
     for v in values:
         res = bias_variance(

@@ -19,6 +19,7 @@ from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import (
     check_alpha,
     check_alphas,
+    check_eps,
     check_l1_ratio,
     check_positive_int,
     check_tol,
@@ -46,6 +47,7 @@ def alpha_grid(
 
     ``Xy`` is X'y of the centred (and scaled) data, ``n`` the number of samples.
     """
+    eps = check_eps(eps)
     if l1_ratio == 0.0:
         raise ValueError(
             "an automatic alpha grid needs l1_ratio > 0 (with l1_ratio=0 every alpha "

@@ -13,7 +13,7 @@ import scipy.linalg
 
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import check_alpha, check_alphas
-from gradstat.validation import Array, check_X, check_y
+from gradstat.validation import Array, check_flag, check_X, check_y
 
 
 def _rank_deficient_error(rank: int, p: int) -> ValueError:
@@ -130,6 +130,8 @@ class Ridge(LinearRegressor):
 
     def fit(self, X: Any, y: Any) -> Self:
         alpha = check_alpha(self.alpha)
+        check_flag(self.fit_intercept, "fit_intercept")
+        check_flag(self.standardize, "standardize")
         if _is_dask(X) or _is_dask(y):
             from gradstat.linear.distributed import r_factor_arrays
 

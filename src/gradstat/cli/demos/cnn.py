@@ -35,7 +35,7 @@ def run_demo(out_dir: Path, epochs: int = 12) -> None:
         loss=CrossEntropy(),
         optimiser=Adam(model, lr=0.002),
         rng=0,
-        progress=False,
+        verbose=0,
     )
     for epoch, acc in enumerate(model.history_["val_accuracy"], start=1):
         print(f"epoch {epoch:2d}: test accuracy {acc:.4f}")

@@ -45,7 +45,7 @@ def run_demo(out_dir: pathlib.Path) -> None:
 
     text = load_text("shakespeare")[:40_000]
     model = CharModel(arch="lstm", hidden_size=64, embedding_dim=16, lr=1e-2, epochs=2, seed=0)
-    model.fit(text, progress=False)
+    model.fit(text, verbose=0)
     print(
         f"\nCharacter LSTM on {len(text):,} characters of Shakespeare, "
         f"{model.epochs} epochs of truncated BPTT:"

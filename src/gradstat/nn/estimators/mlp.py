@@ -1,7 +1,8 @@
 """scikit-learn estimators around ``Sequential``: ``MLPClassifier`` and ``MLPRegressor``.
 
-The network is Dense → activation → … → Dense, trained by ``Sequential.fit``
-(mini-batches, seeded shuffling); classification minimises softmax
+The network is Dense → activation → … → Dense, trained by ``Sequential.fit`` (the one
+``Trainer``: mini-batches, seeded shuffling; ``n_iter_no_change`` epochs without a lower
+training loss stop it with the best weights); classification minimises softmax
 cross-entropy, regression the mean squared error.
 """
 
@@ -18,6 +19,7 @@ from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import SGD, Adam, Optimiser
+from gradstat.nn.training.callbacks import EarlyStopping
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "tanh": Tanh, "logistic": Sigmoid}
 
@@ -34,7 +36,7 @@ class _MLP(Estimator):
         epochs: int = 200,
         n_iter_no_change: int | None = 10,
         random_state: int | None = None,
-        verbose: bool = False,
+        verbose: int = 0,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -70,6 +72,7 @@ class _MLP(Estimator):
             if self.optimiser == "adam"
             else SGD(model, lr=self.lr, momentum=self.momentum)
         )
+        stopping = [] if self.n_iter_no_change is None else [EarlyStopping("loss", self.n_iter_no_change)]
         model.fit(
             X,
             y,
@@ -78,8 +81,8 @@ class _MLP(Estimator):
             loss=loss,
             optimiser=opt,
             rng=int(rng.integers(2**31)),
-            early_stopping=self.n_iter_no_change,
-            progress=self.verbose,
+            callbacks=stopping,
+            verbose=int(self.verbose),
         )
         self.model_ = model
         self.loss_curve_ = list(model.history_["loss"])

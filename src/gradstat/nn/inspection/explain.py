@@ -1,4 +1,4 @@
-"""The notes' backpropagation by hand, for every weight of a small network.
+"""The notes' backpropagation by hand: every weight of a small network, or one weight of any.
 
 For an output weight the chain rule has three factors,
 ∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5; for a hidden weight the
@@ -9,8 +9,10 @@ first factor is itself a sum over the paths through the next layer,
 from __future__ import annotations
 
 import copy
+import html
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from gradstat.nn.losses import HalfSquaredError, Loss
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from gradstat.nn.layers.sequential import Sequential
 
@@ -35,15 +38,33 @@ class Explanation:
     rows: list[dict[str, object]] = field(repr=False)
     paths: list[dict[str, object]] = field(repr=False)
     loss: float = 0.0
+    network: NetworkPicture | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return self.text
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the trace as preformatted text."""
+        return f"<pre>{html.escape(self.text)}</pre>"
+
+    def plot(self, *, max_units: int = 8) -> Figure:
+        """The network as a graph: each node a unit coloured by its activation (value printed),
+        each edge a weight drawn by its gradient ∂E/∂w (width ∝ |∂E/∂w|, red < 0 < blue).
+
+        Layers wider than ``max_units`` show the units on the explained path first, then those
+        with the largest |∂E/∂out|; the explained weight's edge is drawn in black.
+        """
+        if self.network is None:
+            raise ValueError("this explanation has no network to draw")
+        return self.network.plot(max_units)
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per parameter: the chain-rule factors, their product and the update."""
+        """One row per parameter: the chain-rule factors, their product and the update (the full
+        trace); one row per factor of the chain (one weight)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows).set_index("parameter")
+        frame = pd.DataFrame(self.rows)
+        return frame.set_index("parameter" if "parameter" in frame else "factor")
 
     def paths_frame(self) -> pd.DataFrame:
         """One row per path from a hidden unit through a unit of the next layer."""
@@ -90,15 +111,21 @@ def explain(
     loss: Loss | None = None,
     *,
     lr: float | None = None,
+    weight: str | None = None,
 ) -> Explanation:
     """Trace ∂E/∂w for every parameter of ``model`` on one sample ``x`` (float64).
 
     ``loss`` defaults to the notes' E = ½Σ(target − out)². With ``lr`` the trace
-    ends with the updates w⁺ = w − γ ∂E/∂w.
+    ends with the updates w⁺ = w − γ ∂E/∂w. The full trace is for small networks
+    (≤ 500 parameters); ``weight="2.weight[3, 5]"`` (a key of ``state_dict()`` and an
+    index) explains that one weight of a network of any size instead.
     """
+    if weight is not None:
+        return explain_weight(model, x, target, loss, weight)
     if model.n_params > MAX_PARAMS:
         raise ValueError(
-            f"explain() is for small networks (≤ {MAX_PARAMS} parameters), this one has {model.n_params}"
+            f"the full trace is for small networks (≤ {MAX_PARAMS} parameters), this one has "
+            f"{model.n_params}: explain one weight with weight='0.weight[0, 0]'"
         )
     if lr is not None and not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
@@ -262,3 +289,235 @@ def _row(
     if lr is not None:
         row["updated"] = float(value - lr * grad)  # w⁺ = w − γ ∂E/∂w
     return row
+
+
+# --- one weight of a network of any size -------------------------------------------------------------
+WEIGHT_SPEC = re.compile(r"^\s*(\d+)\.(\w+)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
+SHOWN_TERMS = 6  # a sum over more units shows its largest terms and the rest as one number
+
+
+def local_derivative_name(layer: Layer) -> str:
+    """The formula of ∂out/∂net for the element-wise layers the notes use."""
+    return {
+        "Sigmoid": "out (1 − out)",
+        "Tanh": "1 − out²",
+        "ReLU": "1[net > 0]",
+    }.get(type(layer).__name__, f"{type(layer).__name__}′(net)")
+
+
+def parse_weight(model: Sequential, spec: str) -> tuple[int, str, tuple[int, ...]]:
+    """``"2.weight[3, 5]"`` → (layer 2, ``"weight"``, (3, 5)), checked against the model."""
+    match = WEIGHT_SPEC.match(spec)
+    if match is None:
+        raise ValueError(f"weight must look like '2.weight[3, 5]' (layer.parameter[index]), got {spec!r}")
+    layer_index, name = int(match.group(1)), match.group(2)
+    index = tuple(int(i) for i in match.group(3).split(","))
+    if layer_index >= len(model.layers):
+        raise ValueError(f"weight {spec!r}: the model has layers 0..{len(model.layers) - 1}")
+    params = model.layers[layer_index].params
+    if name not in params:
+        raise ValueError(
+            f"weight {spec!r}: layer {layer_index} ({type(model.layers[layer_index]).__name__}) has "
+            f"parameters {sorted(params) or 'none'}"
+        )
+    shape = params[name].shape
+    if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=False)):
+        raise ValueError(f"weight {spec!r}: index {list(index)} is outside the shape {shape}")
+    return layer_index, name, index
+
+
+def vector_text(values: np.ndarray, label: str) -> str:
+    """A δ vector in a line: every value when short, else its norm and largest entries."""
+    flat = values.reshape(-1)
+    if flat.size <= SHOWN_TERMS:
+        return f"{label} = [{', '.join(f'{v:.8f}' for v in flat)}]"
+    top = np.argsort(-np.abs(flat))[:3]
+    shown = ", ".join(f"[{i}] {flat[i]:.8f}" for i in top)
+    return f"{label}: {flat.size} values, ‖·‖ = {np.linalg.norm(flat):.8f}, largest {shown}"
+
+
+def sum_text(terms: list[tuple[str, float, float]], total: float) -> list[str]:
+    """Σ_m δ_m w_m written out: every term, or the largest and the rest together."""
+    order = sorted(range(len(terms)), key=lambda m: -abs(terms[m][1] * terms[m][2]))
+    shown = order if len(terms) <= SHOWN_TERMS else order[: SHOWN_TERMS - 1]
+    lines = [f"    {terms[m][0]}: δ {terms[m][1]:.8f} × w {terms[m][2]:.8f} = {terms[m][1] * terms[m][2]:.8f}"
+             for m in shown]  # fmt: skip
+    if len(shown) < len(terms):
+        rest = total - sum(terms[m][1] * terms[m][2] for m in shown)
+        lines.append(f"    … {len(terms) - len(shown)} smaller terms: {rest:.8f}")
+    return lines
+
+
+def explain_weight(
+    model: Sequential, x: np.ndarray, target: np.ndarray, loss: Loss | None, spec: str
+) -> Explanation:
+    """The chain rule for one weight: ∂E/∂w = δ_j · in_k, δ_j from the δ's of the layers above."""
+    from gradstat.nn.layers.dense import Dense
+
+    layer_index, name, index = parse_weight(model, spec)
+    model = copy.deepcopy(model).to(np.float64)
+    layers = list(model.layers)
+    sample = np.asarray(x, dtype=np.float64)[None]
+    ins = []
+    for layer in layers:  # forward, keeping every layer's input
+        ins.append(sample)
+        sample = layer.forward(sample)
+    outs = [*ins[1:], sample]  # every layer's output
+    loss = loss if loss is not None else HalfSquaredError(reduction="sum")
+    target_arr = np.asarray(target)
+    error = loss.forward(sample, target_arr.reshape(1, *target_arr.shape[-1:]))
+    grads_out = [np.zeros(0)] * len(layers)  # ∂E/∂(output of layer i)
+    grad = loss.backward()
+    for i in range(len(layers) - 1, -1, -1):
+        grads_out[i] = grad
+        grad = layers[i].backward(grad, input_grad=i > 0)
+    target_layer = layers[layer_index]
+    value = float(target_layer.params[name][index])
+    gradient = float(target_layer.grads[name][index])
+    lines = [f"∂E/∂{spec.strip()} on one sample, E = {error:.8f} ({type(loss).__name__})"]
+    rows: list[dict[str, object]] = []
+    lines.append("δ's of the layers above, from the loss down:")
+    for i in range(len(layers) - 1, layer_index, -1):
+        lines.append(
+            "  " + vector_text(grads_out[i][0], f"∂E/∂out of layer {i} ({type(layers[i]).__name__})")
+        )
+    if isinstance(target_layer, Dense) and name in ("weight", "bias"):
+        j = index[0]
+        delta = float(grads_out[layer_index][0, j])
+        source = float(ins[layer_index][0, index[1]]) if name == "weight" else 1.0
+        sizes = f"{target_layer.in_features}→{target_layer.out_features}"
+        lines.append(f"Unit {j} of layer {layer_index} (Dense {sizes}):")
+        above = layer_index + 1
+        if above < len(layers) and not layers[above].params:  # an element-wise activation
+            act = layers[above]
+            d_out = float(grads_out[above][0, j])
+            net, out = float(ins[above][0, j]), float(outs[above][0, j])
+            local = delta / d_out if d_out != 0 else float("nan")
+            after = above + 1
+            if after < len(layers) and isinstance(layers[after], Dense):
+                w_next = layers[after].params["weight"][:, j]
+                deltas = grads_out[after][0]
+                units = f"the {deltas.size} units of layer {after}"
+                lines.append(f"  ∂E/∂out_{j} = Σ_m δ_m · w_m{j} over {units} = {d_out:.8f}")
+                lines.extend(sum_text([(f"m = {m}", float(deltas[m]), float(w_next[m]))
+                                       for m in range(deltas.size)], d_out))  # fmt: skip
+            else:
+                lines.append(f"  ∂E/∂out_{j} = {d_out:.8f}")
+            lines.append(f"  net_{j} = {net:.8f}, out_{j} = {out:.8f}")
+            lines.append(f"  δ_{j} = ∂E/∂net_{j} = ∂E/∂out_{j} × ∂out/∂net [{local_derivative_name(act)}] "
+                         f"= {d_out:.8f} × {local:.8f} = {delta:.8f}")  # fmt: skip
+            rows.append({"factor": f"∂E/∂out_{j}", "value": d_out})
+            rows.append({"factor": f"∂out_{j}/∂net_{j}", "value": local})
+        else:  # the output layer: δ comes straight from the loss (softmax − one-hot for cross-entropy)
+            lines.append(f"  δ_{j} = ∂E/∂net_{j} = ∂{type(loss).__name__}/∂net_{j} = {delta:.8f}")
+        rows.append({"factor": f"δ_{j} = ∂E/∂net_{j}", "value": delta})
+        if name == "weight":
+            lines.append(f"∂E/∂w = δ_{j} × ∂net_{j}/∂w = δ_{j} × in_{index[1]} = {delta:.8f} × {source:.8f} "
+                         f"= {gradient:.8f}")  # fmt: skip
+            rows.append({"factor": f"∂net_{j}/∂w = in_{index[1]}", "value": source})
+        else:
+            lines.append(f"∂E/∂b = δ_{j} × 1 = {gradient:.8f}")
+    else:
+        lines.append(vector_text(grads_out[layer_index][0], f"∂E/∂out of layer {layer_index}"))
+        lines.append(f"∂E/∂w from layer {layer_index}'s backward pass = {gradient:.8f}")
+    rows.append({"factor": "∂E/∂w", "value": gradient})
+    lines.append(f"(w = {value:.8f})")
+    picture = NetworkPicture.from_pass(layers, ins, outs, grads_out, (layer_index, name, index))
+    return Explanation("\n".join(lines), rows, [], error, picture)
+
+
+@dataclass
+class NetworkPicture:
+    """What ``Explanation.plot`` draws: the Dense layers' units and weights on one sample."""
+
+    activations: list[np.ndarray]  # per level: the units' outputs (level 0: the inputs)
+    out_grads: list[np.ndarray]  # per level: ∂E/∂out of each unit
+    weight_grads: list[np.ndarray]  # per Dense layer: ∂E/∂W (out × in)
+    highlight: tuple[int, int, int] | None  # (dense level, j, k) of the explained weight
+
+    @classmethod
+    def from_pass(
+        cls,
+        layers: list[Layer],
+        ins: list[np.ndarray],
+        outs: list[np.ndarray],
+        grads_out: list[np.ndarray],
+        target: tuple[int, str, Any],
+    ) -> NetworkPicture | None:
+        from gradstat.nn.layers.dense import Dense
+
+        dense = [i for i, layer in enumerate(layers) if isinstance(layer, Dense)]
+        if not dense or any(ins[i].ndim != 2 for i in dense):
+            return None
+        activations = [ins[dense[0]][0]]
+        out_grads = [np.zeros_like(activations[0])]
+        weight_grads = []
+        highlight = None
+        for level, i in enumerate(dense, start=1):
+            # the unit's output: after the element-wise layer that follows, if any
+            last = i + 1 if i + 1 < len(layers) and not layers[i + 1].params else i
+            activations.append(outs[last][0])
+            out_grads.append(grads_out[last][0])
+            weight_grads.append(layers[i].grads["weight"])
+            if target[0] == i and target[1] == "weight":
+                highlight = (level, target[2][0], target[2][1])
+        return cls(activations, out_grads, weight_grads, highlight)
+
+    def units_shown(self, level: int, max_units: int) -> list[int]:
+        n = self.activations[level].size
+        if n <= max_units:
+            return list(range(n))
+        keep: list[int] = []
+        if self.highlight is not None:
+            lvl, j, k = self.highlight
+            keep += [j] if level == lvl else [k] if level == lvl - 1 else []
+        for u in np.argsort(-np.abs(self.out_grads[level])):
+            if len(keep) >= max_units:
+                break
+            if int(u) not in keep:
+                keep.append(int(u))
+        return sorted(keep)
+
+    def plot(self, max_units: int) -> Figure:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(2.2 * len(self.activations) + 1, 0.6 * max_units + 1.5))
+        ax = fig.add_subplot()
+        shown = [self.units_shown(level, max_units) for level in range(len(self.activations))]
+        pos = {
+            (lv, u): (lv, -r + (len(units) - 1) / 2)
+            for lv, units in enumerate(shown)
+            for r, u in enumerate(units)
+        }
+        biggest = max((float(np.max(np.abs(g))) for g in self.weight_grads), default=1.0) or 1.0
+        for level, grads in enumerate(self.weight_grads, start=1):
+            for j in shown[level]:
+                for k in shown[level - 1]:
+                    g = float(grads[j, k])
+                    (x0, y0), (x1, y1) = pos[(level - 1, k)], pos[(level, j)]
+                    chosen = self.highlight == (level, j, k)
+                    colour = "black" if chosen else ("tab:blue" if g >= 0 else "tab:red")
+                    width = 3.0 if chosen else 0.3 + 3.0 * abs(g) / biggest
+                    ax.plot(
+                        [x0, x1], [y0, y1], color=colour, linewidth=width, alpha=0.7 + 0.3 * chosen, zorder=1
+                    )
+                    if chosen:
+                        ax.annotate(f"∂E/∂w = {g:.3g}", ((x0 + x1) / 2, (y0 + y1) / 2), fontsize=8,
+                                    ha="center", va="bottom")  # fmt: skip
+        for level, units in enumerate(shown):
+            values = self.activations[level]
+            for u in units:
+                xy = pos[(level, u)]
+                ax.scatter(*xy, s=420, c=[[float(np.tanh(values[u]))]], cmap="viridis", vmin=-1, vmax=1,
+                           edgecolors="black", zorder=2)  # fmt: skip
+                ax.annotate(
+                    f"{values[u]:.2f}", xy, fontsize=7, ha="center", va="center", color="white", zorder=3
+                )
+            hidden = values.size - len(units)
+            if hidden:
+                ax.annotate(f"+{hidden} units", (level, -(len(units) + 1) / 2), fontsize=7, ha="center")
+        ax.set_ylim(-(max_units + 2) / 2, (max_units + 1) / 2)
+        ax.set_xticks(range(len(shown)), ["input", *(f"Dense {i}" for i in range(1, len(shown)))])
+        ax.set_yticks([])
+        ax.set_title("activations on the nodes, ∂E/∂w on the edges (width ∝ |∂E/∂w|, red < 0 < blue)")
+        return fig

@@ -62,14 +62,22 @@ def gradcheck(
     The scalar checked is ``loss(out, target)`` (default ½Σ(target − out)²); with
     no target it is Σ r ⊙ out for a fixed random r, which checks the whole
     Jacobian. At most ``max_entries`` entries per array are probed (chosen at
-    random with ``seed``). The model itself is left untouched.
+    random with ``seed``). Layers that draw random numbers (Dropout) have their
+    generators rewound before every evaluation, so each one sees the same mask.
+    The model itself is left untouched.
     """
     if not isinstance(model_or_layer, Layer):
         raise TypeError(f"gradcheck needs a Layer or Sequential, got {type(model_or_layer).__name__}")
     layer = copy.deepcopy(model_or_layer).to(np.float64)
     x = np.array(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    out = layer.forward(x)
+    draws = layer.random_state()  # where each random layer's generator starts
+
+    def evaluate() -> np.ndarray:
+        layer.set_random_state(draws)  # the same dropout masks on every evaluation
+        return layer.forward(x)
+
+    out = evaluate()
     if target is None:
         weights = rng.standard_normal(out.shape)
 
@@ -107,9 +115,9 @@ def gradcheck(
         for j, k in enumerate(entries):
             keep = flat[k]
             flat[k] = keep + eps
-            up = objective(layer.forward(x))[0]
+            up = objective(evaluate())[0]
             flat[k] = keep - eps
-            down = objective(layer.forward(x))[0]
+            down = objective(evaluate())[0]
             flat[k] = keep
             numeric[j] = (up - down) / (2 * eps)  # central difference
         got = analytic[name].reshape(-1)[entries]

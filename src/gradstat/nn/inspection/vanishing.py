@@ -73,7 +73,7 @@ def gradient_by_lag(model: Layer, x: np.ndarray, y: np.ndarray, loss: Loss | Non
         frame["bound"] = (norms[:, -1:] * products).mean(axis=0)
     else:
         assert isinstance(rec, LSTM)
-        forget = rec._gates[..., 2 * rec.hidden_size : 3 * rec.hidden_size].astype(np.float64)
+        forget = rec.forget_gates.astype(np.float64)
         tail = np.cumprod(forget[:0:-1], axis=0)[::-1]  # Π_{j=k+1}^{T} f_j, (T−1, batch, H)
         products = np.concatenate([tail, np.ones((1, *forget.shape[1:]))])
         frame["forget_product"] = products.mean(axis=(1, 2))

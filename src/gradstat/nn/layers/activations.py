@@ -6,8 +6,12 @@ gradient by the local derivative in ``backward``.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numba
 import numpy as np
+from scipy.special import erf
 
 from gradstat.nn.layers.base import Layer
 
@@ -95,6 +99,70 @@ class ReLU(Layer):
         return out.transpose(np.argsort(order))
 
 
+class LeakyReLU(Layer):
+    """out = net if net > 0 else a·net;  ∂out/∂net = 1 if net > 0 else a (``torch.nn.LeakyReLU``)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, int | float):
+            raise TypeError(f"LeakyReLU negative_slope must be a number, got {negative_slope!r}")
+        if not math.isfinite(negative_slope):
+            raise ValueError(f"LeakyReLU negative_slope must be finite, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)  # a slope of 0.01 has no integer form
+        self._slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
+        return x * self._slope  # net if net > 0 else a·net
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        return grad_output * self._slope  # ∂E/∂net = ∂E/∂out · (1 if net > 0 else a)
+
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+class GELU(Layer):
+    """out = net·Φ(net), Φ the standard normal CDF;  ∂out/∂net = Φ(net) + net·φ(net).
+
+    ``approximate="tanh"`` uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715 x³))), as
+    ``torch.nn.GELU(approximate="tanh")`` and GPT-2 do.
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in _GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU approximate must be one of {_GELU_APPROXIMATIONS}, got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        self._x = x
+        if self.approximate == "tanh":
+            self._t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
+            return 0.5 * x * (1.0 + self._t)  # ½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))
+        return 0.5 * x * (1.0 + erf(x / math.sqrt(2)))  # x Φ(x), Φ(x) = ½(1 + erf(x/√2))
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        x = self._x
+        if self.approximate == "tanh":
+            t = self._t
+            du = math.sqrt(2 / math.pi) * (1.0 + 3 * 0.044715 * x * x)
+            # ∂out/∂x = ½(1 + t) + ½ x (1 − t²) √(2/π)(1 + 3·0.044715 x²)
+            return grad_output * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+        cdf = 0.5 * (1.0 + erf(x / math.sqrt(2)))
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return grad_output * (cdf + x * pdf)  # ∂out/∂x = Φ(x) + x φ(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
+
+
 class Softmax(Layer):
     """out_k = e^(net_k) / Σ_j e^(net_j) over the last axis;
     ∂E/∂net = out ⊙ (∂E/∂out − Σ_k out_k ∂E/∂out_k).
@@ -104,6 +172,11 @@ class Softmax(Layer):
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim < 1 or x.shape[-1] < 1:
+            raise ValueError(
+                f"Softmax expects input of shape (..., classes) with classes >= 1, got {x.shape}"
+            )
         z = x - x.max(axis=-1, keepdims=True)
         e = np.exp(z)
         self._out = e / e.sum(axis=-1, keepdims=True)

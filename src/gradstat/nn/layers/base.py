@@ -14,7 +14,8 @@ The contract
     Dicts of arrays under PyTorch's names (``weight``, ``bias``, ``weight_ih_l0`` …).
     ``grads`` has the keys and shapes of ``params``; ``buffers`` holds non-trainable state
     saved with the model (BatchNorm's ``running_mean``). Containers build all three from
-    their children (``"{index}.{name}"``), holding no arrays of their own.
+    their children (``"{index}.{name}"``), holding no arrays of their own; ``Stacked``
+    names layer k's parameters ``weight_ih_l{k}`` …, as ``torch.nn.LSTM(num_layers=…)``.
 Gradient arrays
     Allocated once per parameter and overwritten in place on every backward pass
     (``grad_buffer``); an optimiser or a user may keep references to them. They are
@@ -148,14 +149,15 @@ class Layer:
         """Copy arrays (NumPy or torch tensors) into the parameters and buffers of the same keys.
 
         ``strict`` (the default) requires exactly this layer's keys; otherwise the keys
-        present in both are copied. Shapes must always match. Returns the layer.
+        present in both are copied. Shapes must always match (ValueError naming the key).
+        Returns the layer.
         """
         current = self.state_dict()
         if strict:
             missing = [k for k in current if k not in state_dict]
             unexpected = [k for k in state_dict if k not in current]
             if missing or unexpected:
-                raise KeyError(
+                raise ValueError(
                     f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                     f"unexpected keys {unexpected}"
                 )

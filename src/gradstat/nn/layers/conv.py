@@ -5,7 +5,9 @@ Each output is a cross-correlation of the (padded) input with one filter plus a 
     net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b,
 
 and each spatial size follows O = (W − K + 2P)/S + 1 (P = (K − 1)/2 keeps the size
-at stride 1). Layouts are PyTorch's: inputs (batch, channels, [height,] width),
+at stride 1). By default a configuration for which O is not a whole number is an error;
+``tiling="floor"`` takes O = ⌊(W − K + 2P)/S⌋ + 1 as PyTorch does, ignoring the trailing
+rows/columns that no whole window covers. Layouts are PyTorch's: inputs (batch, channels, [height,] width),
 ``params["weight"]`` (out, in, k[, k]) and ``params["bias"]`` (out,), so a PyTorch
 ``state_dict`` loads as it is. Both passes are an im2col copy and one matrix product.
 """
@@ -20,8 +22,10 @@ from gradstat.nn.layers.base import Layer, Shape
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
 from gradstat.nn.layers.windows import (
     Buffer,
+    as_int,
     as_pair,
     channels_last,
+    check_tiling,
     gather_windows,
     output_size,
     scatter_windows,
@@ -50,11 +54,13 @@ class _Conv(Layer):
         init: str,
         seed: Seed,
         dtype: Any,
+        tiling: str,
     ) -> None:
         super().__init__()
+        self.tiling = check_tiling(type(self).__name__, tiling)
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+                raise ValueError(f"{type(self).__name__} {name} must be a positive int, got {value!r}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self._kernel, self._stride, self._padding = kernel, stride, padding
         if init not in INITIALISERS:
@@ -79,8 +85,8 @@ class _Conv(Layer):
         name = type(self).__name__
         (kh, kw), (sh, sw), (ph, pw) = self._kernel, self._stride, self._padding
         return (
-            output_size(name, "height", h, kh, ph, sh) if name == "Conv2D" else 1,
-            output_size(name, "width" if name == "Conv2D" else "length", w, kw, pw, sw),
+            output_size(name, "height", h, kh, ph, sh, self.tiling) if name == "Conv2D" else 1,
+            output_size(name, "width" if name == "Conv2D" else "length", w, kw, pw, sw, self.tiling),
         )
 
     def _forward4(self, x4: np.ndarray) -> np.ndarray:
@@ -126,6 +132,7 @@ class _Conv(Layer):
             "init": self.init,
             "seed": self.seed,
             "dtype": self.dtype.name,
+            "tiling": self.tiling,
         }
 
     def _check(self, x: np.ndarray, ndim: int, layout: str) -> None:
@@ -140,6 +147,9 @@ class Conv2D(_Conv):
     """2-D convolution on (batch, channels, height, width).
 
     ``kernel_size``, ``stride`` and ``padding`` are ints or (height, width) pairs.
+    ``tiling="strict"`` (default) refuses sizes for which the windows do not tile the padded
+    input exactly; ``tiling="floor"`` drops the rows/columns past the last window, as
+    ``torch.nn.Conv2d`` always does.
     Weights are drawn by ``init`` (He-uniform by default, for ReLU networks), biases
     are zero. ``backward(g, input_grad=False)`` skips ∂E/∂x (a network's first
     layer does not need it) and returns an empty array.
@@ -156,16 +166,18 @@ class Conv2D(_Conv):
         init: str = "he_uniform",
         seed: Seed = None,
         dtype: Any = "float32",
+        tiling: str = "strict",
     ) -> None:
         super().__init__(
             in_channels,
             out_channels,
-            as_pair(kernel_size, "kernel_size", 1),
-            as_pair(stride, "stride", 1),
-            as_pair(padding, "padding", 0),
+            as_pair(kernel_size, "kernel_size", 1, "Conv2D"),
+            as_pair(stride, "stride", 1, "Conv2D"),
+            as_pair(padding, "padding", 0, "Conv2D"),
             init,
             seed,
             dtype,
+            tiling,
         )
 
     def _weight_shape(self) -> tuple[int, ...]:
@@ -203,7 +215,8 @@ class Conv1D(_Conv):
     """1-D convolution on (batch, channels, length): net_i = Σ_k w_k x_{i+k−1} + b.
 
     Weights are drawn by ``init`` (He-uniform by default), biases are zero;
-    ``backward(g, input_grad=False)`` skips ∂E/∂x.
+    ``backward(g, input_grad=False)`` skips ∂E/∂x. ``tiling="floor"`` drops the positions
+    past the last whole window (``torch.nn.Conv1d``'s rule) instead of refusing them.
     """
 
     def __init__(
@@ -217,11 +230,12 @@ class Conv1D(_Conv):
         init: str = "he_uniform",
         seed: Seed = None,
         dtype: Any = "float32",
+        tiling: str = "strict",
     ) -> None:
-        k = as_pair(kernel_size, "kernel_size", 1)[0]
-        s = as_pair(stride, "stride", 1)[0]
-        p = as_pair(padding, "padding", 0)[0]
-        super().__init__(in_channels, out_channels, (1, k), (1, s), (0, p), init, seed, dtype)
+        k = as_int(kernel_size, "kernel_size", 1, "Conv1D")
+        s = as_int(stride, "stride", 1, "Conv1D")
+        p = as_int(padding, "padding", 0, "Conv1D")
+        super().__init__(in_channels, out_channels, (1, k), (1, s), (0, p), init, seed, dtype, tiling)
 
     def _weight_shape(self) -> tuple[int, ...]:
         return (self.out_channels, self.in_channels, self._kernel[1])

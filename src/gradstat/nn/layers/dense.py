@@ -50,7 +50,11 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         w = self.params["weight"]
-        if x.shape[-1:] != (self.in_features,):
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            name = f"Dense({self.in_features}, {self.out_features})"
+            raise TypeError(f"{name} expects numbers, got dtype {x.dtype}")
+        if x.ndim < 1 or x.shape[-1:] != (self.in_features,):
             raise ValueError(
                 f"Dense({self.in_features}, {self.out_features}) expects inputs with "
                 f"{self.in_features} features on the last axis, got shape {x.shape}"

@@ -17,8 +17,10 @@ class Dropout(Layer):
 
     def __init__(self, rate: float = 0.5, *, seed: int | None = None) -> None:
         super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, int | float):
+            raise TypeError(f"Dropout rate must be a number in [0, 1), got {rate!r} ({type(rate).__name__})")
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
         self.rate, self.seed = float(rate), seed
         self._rng = np.random.default_rng(seed)
 

@@ -4,7 +4,8 @@ Max pooling keeps the largest value of each window, so the gradient flows back
 to the arg-max position only (the first one on ties, as PyTorch does); average
 pooling spreads it evenly. The stride defaults to the kernel size, and output
 sizes follow O = (W − K)/S + 1 — a window that would hang off the edge is an
-error, not a silent truncation.
+error, not a silent truncation, unless ``tiling="floor"`` asks for PyTorch's rule
+O = ⌊(W − K)/S⌋ + 1 (``ceil_mode=False``), which ignores what lies past the last window.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import numba
 import numpy as np
 
 from gradstat.nn.layers.base import Layer, Shape
-from gradstat.nn.layers.windows import as_pair, channels_last, output_size, scatter_windows, windows
+from gradstat.nn.layers.windows import (
+    as_int,
+    as_pair,
+    channels_last,
+    check_tiling,
+    output_size,
+    scatter_windows,
+    windows,
+)
 
 IntPair = int | tuple[int, int]
 
@@ -23,16 +32,17 @@ IntPair = int | tuple[int, int]
 class _Pool2D(Layer):
     """The 2-D engine on (B, C, H, W); the 1-D pool runs it on height 1."""
 
-    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], tiling: str) -> None:
         super().__init__()
         self._kernel, self._stride = kernel, stride
+        self.tiling = check_tiling(type(self).__name__, tiling)
 
     def _sizes(self, h: int, w: int) -> tuple[int, int]:
         name = type(self).__name__
         (kh, kw), (sh, sw) = self._kernel, self._stride
-        oh = output_size(name, "height", h, kh, 0, sh)
+        oh = output_size(name, "height", h, kh, 0, sh, self.tiling)
         axis = "length" if name.endswith("1D") else "width"
-        return oh, output_size(name, axis, w, kw, 0, sw)
+        return oh, output_size(name, axis, w, kw, 0, sw, self.tiling)
 
     def _check(self, x: np.ndarray, ndim: int, layout: str) -> None:
         if x.ndim != ndim:
@@ -102,13 +112,19 @@ class _MaxPool(_Pool2D):
 
 class MaxPool2D(_MaxPool):
     """Max pooling on (batch, channels, height, width); sizes are ints or (height, width) pairs.
+    ``tiling="floor"`` drops the rows/columns past the last window (PyTorch's ``ceil_mode=False``)
+    instead of refusing a size that does not tile.
 
     Example: the 4×4 grid 1…16 with a 2×2 kernel and stride 2 pools to [[6, 8], [14, 16]].
     """
 
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None) -> None:
-        kernel = as_pair(kernel_size, "kernel_size", 1)
-        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1))
+    def __init__(
+        self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict"
+    ) -> None:
+        kernel = as_pair(kernel_size, "kernel_size", 1, "MaxPool2D")
+        super().__init__(
+            kernel, kernel if stride is None else as_pair(stride, "stride", 1, "MaxPool2D"), tiling
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -122,16 +138,16 @@ class MaxPool2D(_MaxPool):
         return self._shape(input_shape, 4)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self._kernel), "stride": list(self._stride)}
+        return {"kernel_size": list(self._kernel), "stride": list(self._stride), "tiling": self.tiling}
 
 
 class MaxPool1D(_MaxPool):
-    """Max pooling on (batch, channels, length)."""
+    """Max pooling on (batch, channels, length); ``tiling="floor"`` as in MaxPool2D."""
 
-    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
-        k = as_pair(kernel_size, "kernel_size", 1)[0]
-        s = k if stride is None else as_pair(stride, "stride", 1)[0]
-        super().__init__((1, k), (1, s))
+    def __init__(self, kernel_size: int, stride: int | None = None, *, tiling: str = "strict") -> None:
+        k = as_int(kernel_size, "kernel_size", 1, "MaxPool1D")
+        s = k if stride is None else as_int(stride, "stride", 1, "MaxPool1D")
+        super().__init__((1, k), (1, s), tiling)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -145,15 +161,22 @@ class MaxPool1D(_MaxPool):
         return self._shape(input_shape, 3)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": self._kernel[1], "stride": self._stride[1]}
+        return {"kernel_size": self._kernel[1], "stride": self._stride[1], "tiling": self.tiling}
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling on (batch, channels, height, width): out_ij = mean of the window."""
+    """Average pooling on (batch, channels, height, width): out_ij = mean of the window.
 
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None) -> None:
-        kernel = as_pair(kernel_size, "kernel_size", 1)
-        super().__init__(kernel, kernel if stride is None else as_pair(stride, "stride", 1))
+    ``tiling="floor"`` drops the rows/columns past the last window (PyTorch's ``ceil_mode=False``).
+    """
+
+    def __init__(
+        self, kernel_size: IntPair, stride: IntPair | None = None, *, tiling: str = "strict"
+    ) -> None:
+        kernel = as_pair(kernel_size, "kernel_size", 1, "AvgPool2D")
+        super().__init__(
+            kernel, kernel if stride is None else as_pair(stride, "stride", 1, "AvgPool2D"), tiling
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -177,4 +200,4 @@ class AvgPool2D(_Pool2D):
         return self._shape(input_shape, 4)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self._kernel), "stride": list(self._stride)}
+        return {"kernel_size": list(self._kernel), "stride": list(self._stride), "tiling": self.tiling}

@@ -261,6 +261,14 @@ class LSTM(Recurrent):
         h = self.hidden_size
         return w.reshape(4, h, *w.shape[1:])[np.argsort(_PERM)].reshape(w.shape)
 
+    @property
+    def forget_gates(self) -> np.ndarray:
+        """The forget gates f_t of the last forward pass, time-major (time, batch, hidden)."""
+        if not hasattr(self, "_gates"):
+            raise RuntimeError("LSTM.forget_gates read before forward")
+        hid = self.hidden_size
+        return self._gates[..., 2 * hid : 3 * hid]
+
     def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
         x = self._check_input(x)
         batch, steps = x.shape[:2]

@@ -1,4 +1,4 @@
-"""``Sequential``: layers chained into a network, itself a layer, with ``fit``.
+"""``Sequential``: layers chained into a network, itself a layer, with ``fit`` (by ``Trainer``).
 
 forward: out = f_L(… f_2(f_1(x)));  backward: the chain rule from the loss
 gradient back through each layer in reverse order.
@@ -6,26 +6,33 @@ gradient back through each layer in reverse order.
 
 from __future__ import annotations
 
-import math
 import pathlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm import tqdm
 
 from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualified_name
-from gradstat.nn.losses import MSE, CrossEntropy, Loss, class_labels
+from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import Adam, Optimiser
+from gradstat.nn.training.data import check_inputs, check_targets
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from gradstat.nn.inspection.explain import Explanation
+    from gradstat.nn.training.callbacks import Callback
 
 
-class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
+def _sample_shape(input_shape: Any) -> tuple[int, ...]:
+    """``input_shape`` as positive ints; an error that explains the batch axis is left out."""
+    dims = tuple(input_shape) if isinstance(input_shape, tuple | list) else None
+    if dims is None or any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1 for d in dims):
+        raise ValueError(
+            "Sequential input_shape is the shape of one sample, without the batch axis, as positive "
+            f"ints (e.g. (3,) for rows of 3 features, (1, 28, 28) for images); got {input_shape!r}"
+        )
+    return tuple(int(d) for d in dims)
 
 
 class Sequential(Container):
@@ -44,7 +51,7 @@ class Sequential(Container):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} of Sequential is {type(layer).__name__}, not a Layer")
-        self.input_shape = None if input_shape is None else tuple(int(d) for d in input_shape)
+        self.input_shape = None if input_shape is None else _sample_shape(input_shape)
         self._checked: Shape | None = None
         if self.input_shape is not None:
             self._check_chain((None, *self.input_shape))
@@ -58,6 +65,8 @@ class Sequential(Container):
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"Sequential expects a numeric array, got dtype {x.dtype} of shape {x.shape}")
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
@@ -119,7 +128,7 @@ class Sequential(Container):
         import pandas as pd
 
         if input_shape is not None:
-            shape: Shape = (None, *input_shape)
+            shape: Shape = (None, *_sample_shape(input_shape))
         elif self.input_shape is not None:
             shape = (None, *self.input_shape)
         elif self._checked is not None:
@@ -136,12 +145,19 @@ class Sequential(Container):
         return frame
 
     def explain(
-        self, x: np.ndarray, target: np.ndarray, loss: Loss | None = None, lr: float | None = None
+        self,
+        x: np.ndarray,
+        target: np.ndarray,
+        loss: Loss | None = None,
+        lr: float | None = None,
+        *,
+        weight: str | None = None,
     ) -> Explanation:
-        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network."""
+        """The notes' chain-rule trace of ∂E/∂w for every weight of a small network, or for
+        one weight of any network (``weight="2.weight[3, 5]"``)."""
         from gradstat.nn.inspection.explain import explain
 
-        return explain(self, x, target, loss, lr=lr)
+        return explain(self, x, target, loss, lr=lr, weight=weight)
 
     def save(self, path: str | pathlib.Path) -> None:
         """Weights as safetensors, architecture as JSON in its metadata (see ``gradstat.nn.io``)."""
@@ -152,7 +168,7 @@ class Sequential(Container):
     # --- training -----------------------------------------------------------------------------
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Outputs for ``X`` in evaluation mode, computed in batches."""
-        X = _check_inputs(X, "X")
+        X = check_inputs(X, "X")
         was_training = self.training
         self.eval()
         try:
@@ -169,190 +185,59 @@ class Sequential(Container):
         batch_size: int = 32,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         *,
+        validation_split: float = 0.0,
         loss: Loss | None = None,
         optimiser: Optimiser | None = None,
         rng: int | np.random.Generator | None = 0,
         shuffle: bool = True,
-        early_stopping: int | None = None,
+        callbacks: Sequence[Callback] = (),
         initial_epoch: int = 0,
-        progress: bool = True,
-        checkpoint: str | pathlib.Path | None = None,
+        verbose: int = 1,
     ) -> Sequential:
-        """Mini-batch training; returns self with ``history_`` (per-epoch loss and metrics).
+        """Mini-batch training by ``gradstat.nn.training.Trainer``; returns self with ``history_``.
 
         ``loss`` defaults to ``CrossEntropy`` for integer labels, else ``MSE``;
-        ``optimiser`` to the last one used or ``Adam(self)``. Batches are drawn
-        from the seeded generator ``rng`` (kept as ``rng_``). ``early_stopping=k``
-        stops after k epochs without improvement of the validation loss (the
-        training loss without validation data) and restores the best weights. A
-        NaN/inf loss raises ``TrainingDiverged`` with the last weights that gave a finite loss.
-        ``checkpoint`` saves model, optimiser and generator after every epoch;
-        ``initial_epoch`` resumes a run from such a checkpoint.
+        ``optimiser`` to the last one used or ``Adam(self)``. Batches are drawn from the
+        seeded generator ``rng`` (kept as ``rng_``). ``validation_split`` holds out the last
+        fraction of the rows (before shuffling). ``callbacks``: early stopping,
+        checkpoints, schedules, loggers (``gradstat.nn.training.callbacks``). ``verbose``:
+        0 silent, 1 a progress bar, 2 a log line per epoch. A NaN/inf loss raises
+        ``TrainingDiverged`` with the last weights that gave a finite loss.
+        ``initial_epoch`` resumes a run from a checkpoint (with its optimiser and ``rng``).
         """
-        X = _check_inputs(X, "X")
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinite values")
-        for name, count in (("epochs", epochs), ("batch_size", batch_size)):
-            if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
-                raise ValueError(f"{name} must be a positive integer, got {count!r}")
-        if not (isinstance(initial_epoch, int) and 0 <= initial_epoch <= epochs):
-            raise ValueError(f"initial_epoch must be in [0, epochs], got {initial_epoch!r}")
-        if early_stopping is not None and (not isinstance(early_stopping, int) or early_stopping < 1):
-            raise ValueError(f"early_stopping must be a positive integer, got {early_stopping!r}")
-        loss = loss if loss is not None else getattr(self, "loss_", None)
+        from gradstat.nn.training.trainer import Trainer  # the trainer drives Sequential
+
         if loss is None:
-            loss = CrossEntropy() if y.dtype.kind in "iu" else MSE()
+            loss = getattr(self, "loss_", None)
+        if loss is None:
+            loss = CrossEntropy() if np.asarray(y).dtype.kind in "iu" else MSE()
         if optimiser is None:
             optimiser = getattr(self, "optimiser_", None) or Adam(self)
-        if optimiser.target is not self:
-            raise ValueError("the optimiser is bound to another model")
-        out_shape = self.output_shape((None, *X.shape[1:]))
-        classify = isinstance(loss, CrossEntropy) and y.shape == (len(X), *out_shape[1:-1])
-        if classify:
-            y = class_labels(y, int(out_shape[-1]))  # type: ignore[arg-type]
-        if validation_data is not None:
-            Xv = _check_inputs(validation_data[0], "validation X")
-            yv = np.asarray(validation_data[1])
-            if len(Xv) != len(yv):
-                raise ValueError(f"validation X has {len(Xv)} samples but y has {len(yv)}")
-            validation_data = (Xv, yv)
-        self.loss_, self.optimiser_ = loss, optimiser
-        self.rng_ = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        if initial_epoch == 0 or not self.history_:
-            self.history_ = {}
-        self.train()
-        bar = tqdm(total=epochs, initial=initial_epoch, unit="epoch", disable=not progress)
-        try:
-            self._epochs(
-                X,
-                y,
-                epochs,
-                batch_size,
-                validation_data,
-                loss,
-                optimiser,
-                shuffle,
-                early_stopping,
-                initial_epoch,
-                checkpoint,
-                classify,
-                bar,
-            )
-        finally:
-            bar.close()
-        self.eval()
+        history = self.history_ if initial_epoch else {}
+        trainer = Trainer(
+            self, loss=loss, optimiser=optimiser, callbacks=callbacks, verbose=verbose, history=history
+        )
+        self.loss_, self.optimiser_, self.history_ = loss, optimiser, trainer.history
+        trainer.fit(
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            rng=rng,
+            initial_epoch=initial_epoch,
+        )
+        assert trainer.rng is not None
+        self.rng_, self.epoch_ = trainer.rng, trainer.epoch
         return self
-
-    def _epochs(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        epochs: int,
-        batch_size: int,
-        validation_data: tuple[np.ndarray, np.ndarray] | None,
-        loss: Loss,
-        optimiser: Optimiser,
-        shuffle: bool,
-        early_stopping: int | None,
-        initial_epoch: int,
-        checkpoint: str | pathlib.Path | None,
-        classify: bool,
-        bar: tqdm,
-    ) -> None:
-        monitor = "val_loss" if validation_data is not None else "loss"
-        best, best_weights, waited = math.inf, None, 0
-        n = len(X)
-        n_batches = -(-n // batch_size)
-        snapshot: dict[str, np.ndarray] = {}  # weights that gave a finite batch loss
-        batch = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
-        for epoch in range(initial_epoch, epochs):
-            order = self.rng_.permutation(n) if shuffle else np.arange(n)
-            total, correct = 0.0, 0
-            for b in range(n_batches):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                # one buffer for all batches; mode="clip" stops numpy buffering the copy again
-                xb = np.take(X, idx, axis=0, out=batch[: len(idx)], mode="clip")
-                yb = y[idx]
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    out = self.forward(xb)
-                    value = loss.forward(out, yb)
-                if not math.isfinite(value):
-                    if snapshot:
-                        self.load_state_dict(snapshot)
-                    raise TrainingDiverged(
-                        f"loss became {value} at epoch {epoch + 1}, batch {b + 1}; the weights of "
-                        "the last finite-loss step were kept — lower the learning rate or clip "
-                        "gradients (clip_norm=)"
-                    )
-                for name, p in self.state_dict().items():  # this step's loss is finite: keep its weights
-                    if name in snapshot:
-                        np.copyto(snapshot[name], p)
-                    else:
-                        snapshot[name] = p.copy()
-                with np.errstate(over="ignore", invalid="ignore"):
-                    self.backward(loss.backward(), input_grad=False)
-                    optimiser.step()
-                weight = len(idx) if loss.reduction == "mean" else 1
-                total += value * weight
-                if classify:
-                    correct += int(np.count_nonzero(out.argmax(axis=-1) == yb))
-            record = {"loss": total / (n if loss.reduction == "mean" else 1)}
-            if classify:
-                record["accuracy"] = correct / y.size
-            if validation_data is not None:
-                record.update(self._evaluate(*validation_data, loss, classify))
-                self.train()
-            for key, val in record.items():
-                self.history_.setdefault(key, []).append(val)
-            bar.set_postfix({key: f"{val:.4f}" for key, val in record.items()}, refresh=False)
-            bar.update(1)
-            self.epoch_ = epoch + 1
-            if checkpoint is not None:
-                from gradstat.nn.io import save_checkpoint
-
-                save_checkpoint(checkpoint, self, optimiser, self.rng_, epoch + 1)
-            if early_stopping is not None:
-                if record[monitor] < best:
-                    best, waited = record[monitor], 0
-                    best_weights = {k: p.copy() for k, p in self.state_dict().items()}
-                else:
-                    waited += 1
-                    if waited >= early_stopping:
-                        break
-        if best_weights is not None:
-            self.load_state_dict(best_weights)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, loss: Loss | None = None) -> dict[str, float]:
         """Loss (and accuracy for class labels) on ``(X, y)`` in evaluation mode."""
+        from gradstat.nn.training.trainer import evaluate
+
         loss = loss if loss is not None else getattr(self, "loss_", None) or MSE()
-        X = _check_inputs(X, "X")
-        y = np.asarray(y)
-        out_shape = self.output_shape((None, *X.shape[1:]))
-        classify = isinstance(loss, CrossEntropy) and y.shape == (len(X), *out_shape[1:-1])
-        metrics = self._evaluate(X, y, loss, classify)
-        return {k.removeprefix("val_"): v for k, v in metrics.items()}
-
-    def _evaluate(self, X: np.ndarray, y: np.ndarray, loss: Loss, classify: bool) -> dict[str, float]:
-        out = self.predict(X)
-        record = {"val_loss": loss.forward(out, y)}
-        if classify:
-            record["val_accuracy"] = float(np.mean(out.argmax(axis=-1) == y))
-        return record
-
-
-def _check_inputs(X: Any, name: str) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-    if X.ndim < 2:
-        raise ValueError(f"{name} must have a batch axis and features, got shape {X.shape}")
-    # one pass: the sum is finite whenever all values are (an overflowing sum of finite values
-    # falls through to the exact count)
-    if X.dtype.kind == "f" and not math.isfinite(X.sum()):
-        bad = np.count_nonzero(~np.isfinite(X))
-        if bad:
-            raise ValueError(f"{name} contains {bad} NaN or infinite values")
-    return X
+        X = check_inputs(X, "X")
+        y = check_targets(y, len(X), "y", "X")
+        return evaluate(self, X, y, loss)

@@ -15,26 +15,60 @@ import numba
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-
-def as_pair(value: int | tuple[int, int] | list[int], name: str, minimum: int) -> tuple[int, int]:
-    """``k`` → ``(k, k)``; a pair stays a pair; anything below ``minimum`` is an error."""
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+TILINGS = ("strict", "floor")
 
 
-def output_size(layer: str, axis: str, w: int, k: int, p: int, s: int) -> int:
-    """O = (W − K + 2P)/S + 1; a ValueError naming W, K, P, S unless it is a whole number ≥ 1."""
-    o = Fraction(w - k + 2 * p, s) + 1
+def check_tiling(layer: str, tiling: str) -> str:
+    """``tiling`` itself, or a ValueError naming the layer and the choices."""
+    if tiling not in TILINGS:
+        raise ValueError(f"{layer} tiling must be one of {TILINGS}, got {tiling!r}")
+    return tiling
+
+
+def as_int(value: object, name: str, minimum: int, layer: str) -> int:
+    """``value`` as an int ≥ ``minimum``; a TypeError/ValueError naming the layer and parameter."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{layer} {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{layer} {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_pair(value: object, name: str, minimum: int, layer: str) -> tuple[int, int]:
+    """``k`` → ``(k, k)``; a pair stays a pair; each entry an int ≥ ``minimum``, else an error
+    naming the layer and parameter."""
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise TypeError(f"{layer} {name} must be an int or a pair of ints, got {value!r}")
+        return as_int(value[0], name, minimum, layer), as_int(value[1], name, minimum, layer)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{layer} {name} must be an int or a pair of ints, got {value!r} ({type(value).__name__})"
+        )
+    k = as_int(value, name, minimum, layer)
+    return k, k
+
+
+def output_size(layer: str, axis: str, w: int, k: int, p: int, s: int, tiling: str = "strict") -> int:
+    """O = (W − K + 2P)/S + 1, a ValueError naming W, K, P, S unless it is a whole number ≥ 1;
+    with ``tiling="floor"`` O = ⌊(W − K + 2P)/S⌋ + 1 (PyTorch's rule: what lies past the last
+    whole window is dropped)."""
+    span = w - k + 2 * p
+    if tiling == "floor" and span >= 0:
+        return span // s + 1
+    o = Fraction(span, s) + 1
     if o.denominator != 1 or o < 1:
         shown = float(o) if o.denominator != 1 else int(o)
+        hint = (
+            f", or pass tiling='floor' to drop the last {span % s} {axis} position(s) that no "
+            "whole window covers (PyTorch's default)"
+            if span >= 0 and tiling == "strict"
+            else ""
+        )
         raise ValueError(
             f"{layer}: the {axis} does not tile: O = (W - K + 2P)/S + 1 = "
             f"({w} - {k} + 2*{p})/{s} + 1 = {shown} with W={w}, K={k}, P={p}, S={s}; "
-            "choose a kernel size, padding and stride for which O is a whole number >= 1"
+            f"choose a kernel size, padding and stride for which O is a whole number >= 1{hint}"
         )
     return int(o)
 

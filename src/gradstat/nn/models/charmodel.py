@@ -9,23 +9,27 @@ perplexity is e^loss.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pathlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from gradstat.nn.io import resume_checkpoint, save_checkpoint
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.embedding import Embedding
 from gradstat.nn.layers.recurrent import CELLS, Stacked
-from gradstat.nn.layers.sequential import Sequential, TrainingDiverged
+from gradstat.nn.layers.sequential import Sequential
 from gradstat.nn.losses import CrossEntropy
 from gradstat.nn.optim.optimisers import Adam, Optimiser
+from gradstat.nn.training.callbacks import Callback
+from gradstat.nn.training.lock import DirectoryLock
+from gradstat.nn.training.trainer import Trainer
 
 CHECKPOINT = "charmodel.safetensors"
 VOCABULARY = "vocabulary.json"
@@ -59,9 +63,10 @@ class Vocabulary:
 class CharModel:
     """Character language model trained by truncated BPTT with Adam and gradient clipping.
 
-    ``fit(text)`` learns ``vocabulary_``, ``network_`` (a ``Sequential``) and ``history_``
-    (loss and perplexity per epoch); with ``checkpoint_dir`` it saves after every epoch, and
-    ``resume=True`` continues from the last saved epoch. ``sample`` generates text.
+    ``fit(text)`` learns ``vocabulary_``, ``network_`` (a ``Sequential``, trained by the
+    ``Trainer``) and ``history_`` (loss, accuracy and perplexity per epoch); with
+    ``checkpoint_dir`` it saves after every epoch, and ``resume=True`` continues from the
+    last saved epoch with the same settings. ``sample`` generates text.
     """
 
     vocabulary_: Vocabulary
@@ -69,7 +74,6 @@ class CharModel:
     optimiser_: Optimiser
     rng_: np.random.Generator
     epoch_: int
-    history_: pd.DataFrame
 
     def __init__(
         self,
@@ -127,82 +131,85 @@ class CharModel:
         text: str,
         checkpoint_dir: str | pathlib.Path | None = None,
         resume: bool = False,
-        progress: bool = True,
+        verbose: int = 1,
+        callbacks: Sequence[Callback] = (),
     ) -> CharModel:
-        """Train for ``epochs`` passes over ``text`` (continuing a saved run if ``resume``)."""
+        """Train for ``epochs`` passes over ``text`` (continuing a saved run if ``resume``).
+
+        The ``Trainer`` runs with ``carry_state=True``: truncated BPTT over the chunks.
+        ``checkpoint_dir`` is locked while training (``DirectoryLock``) and gets a checkpoint
+        after every epoch. ``verbose`` and ``callbacks`` as in ``Trainer``.
+        """
         self._validate()
         directory = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir)
-        if resume:
-            if directory is None or not (directory / CHECKPOINT).exists():
-                raise FileNotFoundError(f"resume=True but no {CHECKPOINT} in {checkpoint_dir}")
-            self._restore(directory)
-            data = self.vocabulary_.encode(text)
-        else:
-            self.vocabulary_ = Vocabulary(text)
-            data = self.vocabulary_.encode(text)
-            self.network_ = self._build(len(self.vocabulary_))
-            self.optimiser_ = Adam(self.network_, lr=self.lr, clip_norm=self.clip_norm)
-            self.rng_ = np.random.default_rng(self.seed)
-            self.epoch_ = 0
-            self.history_ = pd.DataFrame(columns=["epoch", "loss", "perplexity"])
-        streams = len(data) - 1
-        per_stream = streams // self.batch_size
-        if per_stream < 1:
-            raise ValueError(f"text of {len(data)} characters is too short for batch_size {self.batch_size}")
-        cut = per_stream * self.batch_size
-        inputs = data[:cut].reshape(self.batch_size, per_stream)  # parallel streams
-        targets = data[1 : cut + 1].reshape(self.batch_size, per_stream)
-        while self.epoch_ < self.epochs:
-            loss = self._epoch(inputs, targets, progress)
-            self.epoch_ += 1
-            row = {"epoch": self.epoch_, "loss": loss, "perplexity": math.exp(loss)}
-            self.history_ = pd.DataFrame([*self.history_.to_dict("records"), row])
-            if progress:
-                print(f"epoch {self.epoch_}: loss {loss:.4f} nats/char, perplexity {row['perplexity']:.2f}")
-            if directory is not None:
-                self.save(directory)
+        if resume and (directory is None or not (directory / CHECKPOINT).exists()):
+            raise FileNotFoundError(f"resume=True but no {CHECKPOINT} in {checkpoint_dir}")
+        lock: contextlib.AbstractContextManager[Any] = (
+            contextlib.nullcontext() if directory is None else DirectoryLock(directory)
+        )
+        with lock:
+            if resume:
+                assert directory is not None
+                self._restore(directory)
+                data = self.vocabulary_.encode(text)
+            else:
+                self.vocabulary_ = Vocabulary(text)
+                data = self.vocabulary_.encode(text)
+                self.network_ = self._build(len(self.vocabulary_))
+                self.optimiser_ = Adam(self.network_, lr=self.lr, clip_norm=self.clip_norm)
+                self.rng_ = np.random.default_rng(self.seed)
+                self.epoch_ = 0
+                self.network_.history_ = {}
+            streams = len(data) - 1
+            per_stream = streams // self.batch_size
+            if per_stream < 1:
+                raise ValueError(
+                    f"text of {len(data)} characters is too short for batch_size {self.batch_size}"
+                )
+            cut = per_stream * self.batch_size
+            inputs = data[:cut].reshape(self.batch_size, per_stream)  # parallel streams
+            targets = data[1 : cut + 1].reshape(self.batch_size, per_stream)
+
+            def chunks(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                for start in range(0, per_stream, self.seq_length):
+                    end = start + self.seq_length
+                    yield inputs[:, start:end], targets[:, start:end]
+
+            if self.epoch_ < self.epochs:
+                saving = [] if directory is None else [_SaveEveryEpoch(self, directory)]
+                trainer = Trainer(
+                    self.network_,
+                    loss=CrossEntropy(),
+                    optimiser=self.optimiser_,
+                    callbacks=[*saving, *callbacks],
+                    verbose=verbose,
+                    carry_state=True,
+                    history=self.network_.history_,
+                )
+                trainer.fit_batches(chunks, epochs=self.epochs, initial_epoch=self.epoch_, rng=self.rng_)
+                self.epoch_ = trainer.epoch
         return self
 
-    def _epoch(self, inputs: np.ndarray, targets: np.ndarray, progress: bool) -> float:
-        crit = CrossEntropy()
-        starts = range(0, inputs.shape[1], self.seq_length)
-        bar = tqdm(starts, desc=f"epoch {self.epoch_ + 1}/{self.epochs}", disable=not progress)
-        total, count = 0.0, 0
-        net = self.network_
-        # the state is carried from one chunk to the next, the gradient is not (truncated BPTT)
-        net.reset_state().carry_state()
-        try:
-            for start in bar:
-                x = inputs[:, start : start + self.seq_length]
-                y = targets[:, start : start + self.seq_length]
-                loss = crit(net.forward(x), y)
-                if not math.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"loss became {loss} at epoch {self.epoch_ + 1}: lower lr (now {self.lr}) "
-                        f"or clip gradients with clip_norm (now {self.clip_norm})"
-                    )
-                net.backward(crit.backward(), input_grad=False)
-                self.optimiser_.step()
-                total += loss * x.shape[1]
-                count += x.shape[1]
-                bar.set_postfix(loss=f"{loss:.3f}")
-        finally:
-            net.carry_state(False).reset_state()
-        return total / count
+    @property
+    def history_(self) -> pd.DataFrame:
+        """Per epoch: ``epoch``, ``loss`` (mean cross-entropy, nats per character), ``accuracy``
+        (of the next-character guess) and ``perplexity`` = e^loss."""
+        hist = self.network_.history_
+        losses = hist.get("loss", [])
+        frame = pd.DataFrame({"epoch": range(1, len(losses) + 1), "loss": losses, **hist})
+        frame["perplexity"] = np.exp(frame["loss"].astype(float))
+        return frame
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, directory: str | pathlib.Path) -> None:
         """Weights, optimiser and generator state (safetensors) plus vocabulary and settings."""
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.network_.history_ = {  # carried in the checkpoint's metadata
-            k: [float(v) for v in self.history_[k]] for k in ("loss", "perplexity")
-        }
-        save_checkpoint(directory / CHECKPOINT, self.network_, self.optimiser_, self.rng_, self.epoch_)
         settings = {k: getattr(self, k) for k in self._settings()}
         (directory / VOCABULARY).write_text(
             json.dumps({"chars": self.vocabulary_.chars, "settings": settings})
         )
+        save_checkpoint(directory / CHECKPOINT, self.network_, self.optimiser_, self.rng_, self.epoch_)
 
     def _settings(self) -> list[str]:
         return [
@@ -217,23 +224,33 @@ class CharModel:
             "seed",
         ]
 
+    @staticmethod
+    def saved_settings(directory: str | pathlib.Path) -> dict[str, Any]:
+        """The settings a model in ``directory`` was trained with."""
+        path = pathlib.Path(directory) / VOCABULARY
+        try:
+            settings = json.loads(path.read_text())["settings"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a character model's settings file: {exc}") from None
+        if not isinstance(settings, dict):
+            raise ValueError(f"{path} is not a character model's settings file")
+        return settings
+
     def _restore(self, directory: pathlib.Path) -> None:
+        """Continue the run saved in ``directory``; every setting but ``epochs`` must match it."""
+        for key, value in self.saved_settings(directory).items():
+            if getattr(self, key, value) != value:
+                raise ValueError(
+                    f"{directory} was trained with {key}={value!r}, "
+                    f"this model has {key}={getattr(self, key)!r}: "
+                    "resume with the same settings (only epochs may change)"
+                )
         meta = json.loads((directory / VOCABULARY).read_text())
-        for key, value in meta["settings"].items():
-            if key in ("arch", "hidden_size", "num_layers", "embedding_dim") and getattr(self, key) != value:
-                raise ValueError(f"checkpoint has {key}={value!r}, this model {getattr(self, key)!r}")
         self.vocabulary_ = Vocabulary(meta["chars"])
         ck, _ = resume_checkpoint(directory / CHECKPOINT)  # a corrupt last save falls back to .prev
         assert isinstance(ck.model, Sequential) and ck.optimiser is not None and ck.rng is not None
         self.network_, self.optimiser_, self.rng_, self.epoch_ = ck.model, ck.optimiser, ck.rng, ck.epoch
-        hist = ck.history
-        self.history_ = pd.DataFrame(
-            {
-                "epoch": range(1, len(hist.get("loss", [])) + 1),
-                "loss": hist.get("loss", []),
-                "perplexity": hist.get("perplexity", []),
-            }
-        )
+        self.network_.history_ = ck.history
 
     @classmethod
     def load(cls, directory: str | pathlib.Path) -> CharModel:
@@ -281,3 +298,14 @@ class CharModel:
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in [*self._settings(), "epochs"]}
+
+
+class _SaveEveryEpoch(Callback):
+    """Save the character model (checkpoint, vocabulary, settings) after every epoch."""
+
+    def __init__(self, model: CharModel, directory: pathlib.Path) -> None:
+        self.model, self.directory = model, directory
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.model.epoch_ = epoch + 1
+        self.model.save(self.directory)

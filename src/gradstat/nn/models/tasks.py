@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
+
+from gradstat.nn.layers.dense import Dense
+from gradstat.nn.layers.recurrent import LSTM, RNN
+from gradstat.nn.layers.sequential import Sequential
+from gradstat.nn.losses import MSE, Loss
+from gradstat.nn.optim.optimisers import Adam
+from gradstat.nn.training.trainer import Trainer
 
 
 def _check(n: int, length: int, min_length: int) -> None:
@@ -60,6 +69,22 @@ def copy_memory(
     return x, y
 
 
+class LastStepMSE(Loss):
+    """MSE of the last time step only: (batch, time, k) outputs scored against (batch, k) targets.
+
+    ∂E/∂out is the MSE gradient at t = T and 0 at every earlier step.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        if pred.ndim != 3:
+            raise ValueError(f"LastStepMSE needs (batch, time, outputs) predictions, got shape {pred.shape}")
+        mse = MSE(self.reduction)
+        value = mse.forward(pred[:, -1], target)
+        self._grad = np.zeros_like(pred)
+        self._grad[:, -1] = mse.backward()
+        return value
+
+
 def adding_learning_curve(
     arch: str,
     length: int = 50,
@@ -72,36 +97,28 @@ def adding_learning_curve(
 ) -> pd.DataFrame:
     """Train ``arch`` ("rnn" or "lstm") + a Dense head on fresh adding-problem batches.
 
-    Adam with clipping at global norm 1; the loss is the MSE of the last step's output.
-    Returns the learning curve: ``step``, ``train_mse`` (that batch) and ``valid_mse`` (a
-    fixed held-out set of 256 sequences). Below 1/6 ≈ 0.167 the model beats guessing the mean;
-    near 0 it has solved the task.
+    Adam with clipping at global norm 1; the loss is the MSE of the last step's output
+    (``LastStepMSE``). The ``Trainer`` counts ``eval_every`` steps as an epoch. Returns the
+    learning curve: ``step``, ``train_mse`` (the mean over the batches since the last row)
+    and ``valid_mse`` (a fixed held-out set of 256 sequences). Below 1/6 ≈ 0.167 the model
+    beats guessing the mean; near 0 it has solved the task.
     """
-    from gradstat.nn.layers.dense import Dense
-    from gradstat.nn.layers.recurrent import LSTM, RNN
-    from gradstat.nn.layers.sequential import Sequential
-    from gradstat.nn.losses import MSE
-    from gradstat.nn.optim.optimisers import Adam
-
     if arch not in ("rnn", "lstm"):
         raise ValueError(f"arch must be 'rnn' or 'lstm', got {arch!r}")
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("eval_every", eval_every)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     rec = (
         RNN(2, hidden_size, seed=seed) if arch == "rnn" else LSTM(2, hidden_size, forget_bias=1.0, seed=seed)
     )
     model = Sequential([rec, Dense(hidden_size, 1, seed=seed + 1)])
-    opt = Adam(model, lr=lr, clip_norm=1.0)
-    loss = MSE()
     x_valid, y_valid = adding_problem(256, length, seed=seed + 10_000)
-    rows = []
-    for step in range(1, steps + 1):
-        x, y = adding_problem(batch_size, length, seed=seed * 1_000_003 + step)
-        out = model.forward(x)
-        train = loss(out[:, -1], y)  # only the last step is scored
-        grad = np.zeros_like(out)
-        grad[:, -1] = loss.backward()
-        model.backward(grad)
-        opt.step()
-        if step % eval_every == 0 or step == steps:
-            valid = MSE()(model.forward(x_valid)[:, -1], y_valid)
-            rows.append({"step": step, "train_mse": train, "valid_mse": valid})
-    return pd.DataFrame(rows)
+    ends = [min(e, steps) for e in range(eval_every, steps + eval_every, eval_every)]
+
+    def batches(epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for step in range(epoch * eval_every + 1, ends[epoch] + 1):
+            yield adding_problem(batch_size, length, seed=seed * 1_000_003 + step)
+
+    trainer = Trainer(model, loss=LastStepMSE(), optimiser=Adam(model, lr=lr, clip_norm=1.0))
+    history = trainer.fit_batches(batches, epochs=len(ends), validation_data=(x_valid, y_valid))
+    return pd.DataFrame({"step": ends, "train_mse": history["loss"], "valid_mse": history["val_loss"]})

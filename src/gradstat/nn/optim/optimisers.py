@@ -21,26 +21,32 @@ from gradstat.nn.layers.base import Layer
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sgd_kernel(p, g, lr):
+def _sgd_kernel(p, g, lr, wd):
     for i in range(p.size):
-        p[i] = p[i] - lr * g[i]  # w⁺ = w − γ ∂E/∂w
+        d = g[i] + wd * p[i]  # ∂/∂w (E + λ/2 ‖w‖²) = ∂E/∂w + λ w
+        p[i] = p[i] - lr * d  # w⁺ = w − γ ∂E/∂w
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sgd_momentum_kernel(p, g, v, lr, mu):
+def _sgd_momentum_kernel(p, g, v, lr, mu, wd, nesterov):
     for i in range(p.size):
-        d = mu * v[i] + g[i]  # v ← μ v + ∂E/∂w
-        v[i] = d
-        p[i] = p[i] - lr * d  # w⁺ = w − γ v
+        d = g[i] + wd * p[i]  # g + λ w
+        u = mu * v[i] + d  # v ← μ v + g
+        v[i] = u
+        if nesterov:
+            u = d + mu * u  # look ahead: g + μ v
+        p[i] = p[i] - lr * u  # w⁺ = w − γ v
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _adam_kernel(p, g, m, v, step, b1, b2, bc2, eps):
+def _adam_kernel(p, g, m, v, step, b1, b2, bc2, eps, wd, keep):
     one = b1 - b1 + 1  # 1 in the parameters' dtype
     for i in range(p.size):
-        m[i] = b1 * m[i] + (one - b1) * g[i]  # m ← β₁ m + (1 − β₁) g
-        v[i] = b2 * v[i] + (one - b2) * (g[i] * g[i])  # v ← β₂ v + (1 − β₂) g²
-        p[i] = p[i] - step * (m[i] / (np.sqrt(v[i] / bc2) + eps))  # w⁺ = w − γ m̂ / (√v̂ + ε)
+        d = g[i] + wd * p[i]  # L2 penalty in the gradient (Adam's weight_decay)
+        w = p[i] * keep  # decoupled decay w ← (1 − γλ) w (AdamW); keep = 1 for Adam
+        m[i] = b1 * m[i] + (one - b1) * d  # m ← β₁ m + (1 − β₁) g
+        v[i] = b2 * v[i] + (one - b2) * (d * d)  # v ← β₂ v + (1 − β₂) g²
+        p[i] = w - step * (m[i] / (np.sqrt(v[i] / bc2) + eps))  # w⁺ = w − γ m̂ / (√v̂ + ε)
 
 
 class Optimiser:
@@ -117,31 +123,60 @@ class Optimiser:
 
 
 class SGD(Optimiser):
-    """The notes' w⁺ = w − γ ∂E/∂w; with momentum μ: v ← μ v + ∂E/∂w, w⁺ = w − γ v (as PyTorch)."""
+    """The notes' w⁺ = w − γ ∂E/∂w; with momentum μ: v ← μ v + ∂E/∂w, w⁺ = w − γ v (as PyTorch).
+
+    ``weight_decay`` λ adds the ridge penalty λ/2 ‖w‖² to the error, so λ w joins the
+    gradient before momentum (PyTorch's ``weight_decay``; like PyTorch it applies to every
+    parameter the optimiser updates, biases included). ``nesterov=True`` steps along
+    g + μ v instead of v (Sutskever et al.'s form, as PyTorch).
+    """
 
     def __init__(
-        self, target: Layer, lr: float = 0.01, momentum: float = 0.0, clip_norm: float | None = None
+        self,
+        target: Layer,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        clip_norm: float | None = None,
+        *,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(target, lr, clip_norm)
         if not (isinstance(momentum, int | float) and 0.0 <= momentum < 1.0):
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and not momentum:
+            raise ValueError("nesterov=True needs momentum > 0")
         self.momentum = float(momentum)
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
+        self.nesterov = bool(nesterov)
 
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         dt = p.dtype.type
         if self.momentum:
             v = self._buffer(name, "momentum", p)
-            _sgd_momentum_kernel(p.reshape(-1), g.reshape(-1), v.reshape(-1), dt(self.lr), dt(self.momentum))
+            _sgd_momentum_kernel(p.reshape(-1), g.reshape(-1), v.reshape(-1), dt(self.lr), dt(self.momentum),
+                                 dt(self.weight_decay), self.nesterov)  # fmt: skip
         else:
-            _sgd_kernel(p.reshape(-1), g.reshape(-1), dt(self.lr))
+            _sgd_kernel(p.reshape(-1), g.reshape(-1), dt(self.lr), dt(self.weight_decay))
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {**super().hyperparameters(), "momentum": self.momentum}
+        return {
+            **super().hyperparameters(),
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+        }
 
 
 class Adam(Optimiser):
     """Adam: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w⁺ = w − γ m̂ / (√v̂ + ε),
-    with the bias corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)."""
+    with the bias corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+
+    ``weight_decay`` λ is the L2 penalty added to the gradient, g + λ w (PyTorch's ``Adam``);
+    its effect is rescaled by Adam's step — ``AdamW`` decouples it.
+    """
+
+    _decoupled = False
 
     def __init__(
         self,
@@ -150,6 +185,8 @@ class Adam(Optimiser):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         clip_norm: float | None = None,
+        *,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(target, lr, clip_norm)
         b1, b2 = betas
@@ -158,6 +195,7 @@ class Adam(Optimiser):
         _positive("eps", eps)
         self.betas = (float(b1), float(b2))
         self.eps = float(eps)
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
 
     def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         b1, b2 = self.betas
@@ -166,14 +204,43 @@ class Adam(Optimiser):
         dt = p.dtype.type
         step = self.lr / (1.0 - b1**self.steps)  # γ / (1 − β₁ᵗ)
         bc2 = 1.0 - b2**self.steps  # v̂ = v / (1 − β₂ᵗ)
+        if self._decoupled:
+            l2, keep = 0.0, 1.0 - self.lr * self.weight_decay  # w ← (1 − γλ) w
+        else:
+            l2, keep = self.weight_decay, 1.0
         _adam_kernel(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                     dt(step), dt(b1), dt(b2), dt(bc2), dt(self.eps))  # fmt: skip
+                     dt(step), dt(b1), dt(b2), dt(bc2), dt(self.eps), dt(l2), dt(keep))  # fmt: skip
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {**super().hyperparameters(), "betas": list(self.betas), "eps": self.eps}
+        return {
+            **super().hyperparameters(),
+            "betas": list(self.betas),
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
 
 
-OPTIMISERS: dict[str, type[Optimiser]] = {"SGD": SGD, "Adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): before Adam's step every
+    weight shrinks, w ← (1 − γλ) w, outside the gradient statistics (PyTorch's ``AdamW``;
+    default λ = 0.01 as there)."""
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        target: Layer,
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        clip_norm: float | None = None,
+        *,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(target, lr, betas, eps, clip_norm, weight_decay=weight_decay)
+
+
+OPTIMISERS: dict[str, type[Optimiser]] = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}
 
 
 def _positive(name: str, value: float) -> None:
@@ -183,3 +250,13 @@ def _positive(name: str, value: float) -> None:
         or not (math.isfinite(value) and value > 0)
     ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _non_negative(name: str, value: float) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.floating)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+    return float(value)

@@ -1,0 +1,1 @@
+"""Training: one loop (``Trainer``), its callbacks, and the data checks it shares with ``Sequential``."""
