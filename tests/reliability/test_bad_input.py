@@ -163,6 +163,70 @@ LINEAR: list[Row] = [
     ("formula not a string", lambda t: gradstat.ols(3, FRAME), TypeError, "formula must be a string"),
     ("formula without response", lambda t: gradstat.ols("~ x1", FRAME), ValueError, "has no response"),
     ("unparseable formula", lambda t: gradstat.ols("y ~ x1 +", FRAME), ValueError, "cannot parse formula"),
+    (
+        "poly degree 0",
+        lambda t: gradstat.ols("y ~ poly(x1, 0)", FRAME),
+        ValueError,
+        "degree must be an integer >= 1",
+    ),
+    (
+        "poly raw='yes'",
+        lambda t: gradstat.ols("y ~ poly(x1, 2, raw='yes')", FRAME),
+        ValueError,
+        "raw must be True or False",
+    ),
+    (
+        "complex column",
+        lambda t: gradstat.ols("y ~ w", frame(w=X[:, 0] + 1j)),
+        ValueError,
+        "column 'w' is complex",
+    ),
+    (
+        "list column",
+        lambda t: gradstat.ols("y ~ w", frame(w=[[1.0]] * 40)),
+        ValueError,
+        "column 'w' holds list values",
+    ),
+    (
+        "C(levels=...) leaving out a level",
+        lambda t: gradstat.ols("y ~ C(g, levels=['a', 'b'])", FRAME),
+        ValueError,
+        "categories outside of the nominated levels",
+    ),
+    ("level given as text", lambda t: FIT.conf_int("95%"), TypeError, "level must be a number in (0, 1)"),
+    (
+        "glm: attribute call in formula",
+        lambda t: gradstat.glm("y ~ I(x1.to_csv('f') or x1)", FRAME),
+        UnsafeFormulaError,
+        "the call to 'x1.to_csv'",
+    ),
+    (
+        "glm: call hidden in cbind's failures",
+        lambda t: gradstat.glm("cbind(y, open('f', 'w')) ~ x1", FRAME, family="binomial"),
+        UnsafeFormulaError,
+        "the call to 'open'",
+    ),
+    ("'.' for all columns", lambda t: gradstat.ols("y ~ .", FRAME), ValueError, "the '.' shorthand"),
+    (
+        "'.' with safe=False",
+        lambda t: gradstat.ols("y ~ .", FRAME, safe=False),
+        ValueError,
+        "the '.' shorthand",
+    ),
+    (
+        "factor with one level",
+        lambda t: gradstat.ols("y ~ x1 + g", frame(g="a")),
+        ValueError,
+        "factor 'g' has a single level ('a')",
+    ),
+    (
+        "factor with one level left after dropping NaN",
+        lambda t: gradstat.ols(
+            "y ~ x1 + g", frame(x1=np.where(FRAME["g"] == "a", X[:, 0], np.nan)), missing="drop"
+        ),
+        ValueError,
+        "factor 'g' has a single level ('a')",
+    ),
     ("data not a table", lambda t: gradstat.ols("y ~ x1", 5), TypeError, "data must be a pandas DataFrame"),
     ("missing='x'", lambda t: gradstat.ols("y ~ x1", FRAME, missing="x"), ValueError, "missing must be"),
     (
@@ -556,6 +620,12 @@ CLI: list[tuple[str, Callable[[Path], list[str]], bytes | None, str]] = [
         lambda t: ["ols", cli_file(t, CSV), "y ~ x1", "--compare", "y ~ {open('o', 'w')}"],
         None,
         "the call to 'open'",
+    ),
+    (
+        "NaN without --missing drop",
+        lambda t: ["ols", cli_file(t, b"y,x\n1,2\n2,\n3,5\n4,4\n5,7\n"), "y ~ x"],
+        None,
+        "'x' (1); pass --missing drop to fit",
     ),
     ("ragged CSV", lambda t: ["ols", cli_file(t, b"y,x\n1,2\n2,3,4,5,6\n"), "y ~ x"], None, "cannot read"),
 ]

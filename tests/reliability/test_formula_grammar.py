@@ -26,15 +26,15 @@ HOSTILE = [
     ("y ~ {{open({path!r}, 'w')}}", "the call to 'open'"),
     ("y ~ I(__import__('os').system('touch ' + {path!r}))", "the call to"),
     ("y ~ x + I(np.savetxt({path!r}, x))", "the call to 'np.savetxt'"),
-    ("y ~ C(g, levels=open({path!r}, 'w'))", "the argument \"open("),
-    ("y ~ C(g, Treatment(open({path!r}, 'w')))", "the argument \"open("),
+    ("y ~ C(g, levels=open({path!r}, 'w'))", 'the argument "open('),
+    ("y ~ C(g, Treatment(open({path!r}, 'w')))", 'the argument "open('),
     ("y ~ I([open({path!r}, 'w') for _ in x])", "the call to 'open'"),
     ("y ~ I((lambda: open({path!r}, 'w'))())", 'the call to "lambda: open('),
     ("y ~ I(x.__class__.__init__.__globals__)", "attribute access"),
     ("y ~ I(x[open({path!r}, 'w')])", "the subscript"),
-    ("y ~ poly(x, 2, raw=open({path!r}, 'w'))", "the argument \"open("),
+    ("y ~ poly(x, 2, raw=open({path!r}, 'w'))", 'the argument "open('),
     ("y ~ I(x if open({path!r}, 'w') else x)", "the call to 'open'"),
-    ("y ~ np.log(x, out=open({path!r}, 'w'))", "the argument \"open("),
+    ("y ~ np.log(x, out=open({path!r}, 'w'))", 'the argument "open('),
     ("y ~ I(_x)", "the name '_x'"),
 ]
 
@@ -92,7 +92,7 @@ LEGITIMATE = [
     "y ~ log(x) + exp(z) + sqrt(w) + log10(x) + log2(x) + exp2(z) + exp10(z)",
     "y ~ np.log1p(x) + np.exp(z) + np.sqrt(w) + np.abs(v) + np.square(u)",
     "y ~ {x + 1}",
-    "y ~ `a b` + x",
+    "y ~ `a b` + x + I(`a b` * 2)",
     "np.log(y) ~ x",
 ]
 

@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_ols(args)
         return _run_demo(args)
     except (ValueError, TypeError) as exc:
-        print(f"gradstat: {exc}", file=sys.stderr)
+        # the library's advice, in the command line's words
+        print(f"gradstat: {str(exc).replace('missing=' + repr('drop'), '--missing drop')}", file=sys.stderr)
         return 2
 
 

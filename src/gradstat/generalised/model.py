@@ -27,8 +27,9 @@ from gradstat.generalised.irls import IRLSFit, irls
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning, find_separation
 from gradstat.linear.design import Design, Missing, build_design
+from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.results import warn_aliased
-from gradstat.validation import ConvergenceWarning, check_y
+from gradstat.validation import ConvergenceWarning, check_flag, check_y
 
 _CBIND = re.compile(r"^\s*cbind\s*\((?P<args>.*)\)\s*$", re.DOTALL)
 
@@ -109,6 +110,7 @@ def glm(
     missing: Missing = "raise",
     tol: float = 1e-10,
     max_iter: int = 100,
+    safe: bool = True,
 ) -> GLMResults:
     """Fit a generalised linear model by IRLS (R's ``glm``).
 
@@ -116,7 +118,12 @@ def glm(
     canonical one (logit, log, identity, inverse). ``weights`` are R's prior weights (the number of
     trials for a binomial proportion), ``offset`` a term with coefficient 1 on the link scale; each
     may be a column name or one value per row. See the module docstring for binomial responses.
+    ``safe``: check the formula against the safe grammar before anything is evaluated, as ``ols``.
     """
+    if check_flag(safe, "safe"):
+        parts = _split_cbind(formula)
+        for piece in [formula] if parts is None else [f"{parts[0]} ~ {parts[2]}", f"{parts[1]} ~ 1"]:
+            check_formula_grammar(piece)
     fam, lnk = resolve(family, link)
     if not (isinstance(max_iter, int) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")

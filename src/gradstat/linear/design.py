@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
-from formulaic.errors import DataMismatchWarning, FactorEvaluationError, FormulaicError
+from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
-from gradstat.linear.formula_grammar import explicit_factors
+from gradstat.linear.formula_grammar import explicit_factors, parse_formula
 from gradstat.linear.polynomial import STATE_KEY, poly, raw_power_map
 
 INTERCEPT = "Intercept"
@@ -136,7 +136,20 @@ def _numeric_text(values: pd.Series) -> tuple[int, list[str]] | None:
 
 
 def _is_text(series: pd.Series) -> bool:
+    """Strings or Python objects; a pandas Categorical is a factor by the user's choice, not text."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return False
     return series.dtype.kind in "OSU" or isinstance(series.dtype, pd.StringDtype)
+
+
+def _unhashable(values: pd.Series) -> str | None:
+    """The type name of the first entry that cannot be a factor level (a list, a dict), else None."""
+    for value in values.dropna():
+        try:
+            hash(value)
+        except TypeError:
+            return type(value).__name__
+    return None
 
 
 def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factors: set[str]) -> None:
@@ -149,6 +162,15 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
         )
     for col in columns:
         series = frame[col]
+        if series.dtype.kind == "O" and (kind := _unhashable(series)) is not None:
+            raise ValueError(
+                f"column {col!r} holds {kind} values; a column must hold one number or label per row"
+            )
+        if series.dtype.kind == "c":
+            raise ValueError(
+                f"column {col!r} is complex ({series.dtype}); least squares here is real: "
+                "use its .real and .imag parts as two columns"
+            )
         if _is_text(series) and col not in factors:
             found = _numeric_text(series)
             if found is not None:
@@ -176,6 +198,23 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
             raise ValueError(
                 f"response {response!r} must be numeric, got dtype {resp.dtype}; "
                 "a categorical response needs a classifier, not least squares"
+            )
+
+
+def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[str], response: str) -> None:
+    """A factor with one level in the rows fitted has no contrast: R refuses it, so do we."""
+    for col in columns:
+        series = frame[col]
+        categorical = col in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
+        if col == response or not categorical:
+            continue
+        # a Categorical brings its declared levels (out of core: the levels agreed over every block)
+        is_cat = isinstance(series.dtype, pd.CategoricalDtype)
+        levels = series.cat.categories if is_cat else series.dropna().unique()
+        if len(levels) == 1:
+            raise ValueError(
+                f"factor {col!r} has a single level ({levels[0]!r}) in the rows fitted; "
+                "a factor needs at least two levels to have an effect: drop it from the formula"
             )
 
 
@@ -224,15 +263,16 @@ def _term_label(term: Any) -> str:
     return INTERCEPT if label == "1" else label
 
 
-def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Design:
-    """Materialise ``formula`` on ``data`` (response on the left, predictors on the right)."""
+def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_levels: bool = True) -> Design:
+    """Materialise ``formula`` on ``data`` (response on the left, predictors on the right).
+
+    ``check_levels=False`` skips the one-level-factor check, for a sample of rows whose levels are
+    not yet those of the whole data (the first pass of an out-of-core fit).
+    """
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     frame = _as_frame(data)
-    try:
-        parsed = Formula(formula)
-    except FormulaicError as exc:
-        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
+    parsed = parse_formula(formula)
     if not hasattr(parsed, "lhs") or len(parsed.lhs) == 0:
         raise ValueError(f"formula {formula!r} has no response; write it as 'y ~ x1 + x2'")
     response = str(parsed.lhs[0])
@@ -244,12 +284,16 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise") -> Desi
     frame = integers_as_float(missing_rows(frame, columns, missing), numeric)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
+    if check_levels:
+        _check_factor_levels(frame, columns, factors, response)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
             matrices = model_matrix(parsed, frame, na_action="ignore", context=CONTEXT)
     except FactorEvaluationError as exc:
         raise ValueError(f"cannot evaluate formula {formula!r}: {exc}") from exc
+    except DataMismatchWarning as exc:  # e.g. C(g, levels=[...]) that leaves out a level in the data
+        raise ValueError(f"formula {formula!r}: {exc}") from None
     lhs, rhs = matrices.lhs, matrices.rhs
     if lhs.shape[1] != 1:
         raise ValueError(f"formula {formula!r} must have exactly one response column, got {lhs.shape[1]}")

@@ -10,16 +10,18 @@ such piece is parsed with :mod:`ast` (never evaluated) and must use only
   ``Poly`` and ``contr.<name>``), ``poly``, ``center``, ``scale``, ``standardize``,
   ``log``/``log2``/``log10``/``exp``/``exp2``/``exp10`` and ``np.<math function>``.
 
-The formula operators themselves (``~ + - * / : ** ^ | %in% .`` and parentheses) are
-handled by formulaic's parser and never run Python; bare column names are looked up, not
-evaluated. Anything else (attribute access, other calls, subscripts, lambdas,
-comprehensions, ``and``/``or``, names starting with ``_``) raises :class:`UnsafeFormulaError`
-naming the offending piece.
+The formula operators themselves (``~ + - * / : ** ^ | %in%`` and parentheses) are
+handled by formulaic's parser and never run Python; bare and `back-quoted` column names are
+looked up, not evaluated. The ``.`` shorthand (all other columns) is not supported.
+Anything else (attribute access, other calls, subscripts, lambdas, comprehensions,
+``and``/``or``, names starting with ``_``) raises :class:`UnsafeFormulaError` naming the
+offending piece.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from formulaic import Formula
@@ -34,6 +36,7 @@ TRANSFORMS = frozenset(
 CONTRASTS = frozenset({"Treatment", "Sum", "Helmert", "Diff", "Poly"})
 CONTR_NAMES = frozenset({"treatment", "sum", "helmert", "diff", "poly"})
 
+_BACKTICKS = re.compile(r"`[^`]*`")
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 _UNARY = (ast.USub, ast.UAdd)
 _COMPARE = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -45,14 +48,23 @@ class UnsafeFormulaError(ValueError):
 
 def check_formula_grammar(formula: str) -> None:
     """Refuse ``formula`` unless every piece formulaic would evaluate is in the safe grammar."""
+    for expr in _python_factors(parse_formula(formula)):
+        _Checker(formula, expr).check()
+
+
+def parse_formula(formula: str) -> Formula:
+    """formulaic's parse of ``formula`` (which evaluates nothing); errors name the formula."""
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string such as 'y ~ x1 + x2', got {type(formula).__name__}")
     try:
-        parsed = Formula(formula)  # parsing only: formulaic evaluates nothing here
+        return Formula(formula)
     except FormulaicError as exc:
+        if "`.` operator" in str(exc):
+            raise ValueError(
+                f"formula {formula!r}: the '.' shorthand for all other columns is not supported; "
+                "name the columns (y ~ x1 + x2 + ...)"
+            ) from None
         raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
-    for expr in _python_factors(parsed):
-        _Checker(formula, expr).check()
 
 
 def explicit_factors(formula: str) -> set[str]:
@@ -107,7 +119,8 @@ class _Checker:
 
     def check(self) -> None:
         try:
-            tree = ast.parse(self.expr.strip(), mode="eval")
+            # a `quoted column name` is a lookup (formulaic maps it to an identifier), not code
+            tree = ast.parse(_BACKTICKS.sub("quoted_column", self.expr.strip()), mode="eval")
         except SyntaxError as exc:
             raise UnsafeFormulaError(
                 f"formula {self.formula!r}: cannot parse {self.expr!r}: {exc.msg}"

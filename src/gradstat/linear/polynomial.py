@@ -16,6 +16,7 @@ default) gives formulaic's orthogonal polynomials, as R's ``poly``.
 
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 from math import comb
 from typing import Any
@@ -48,6 +49,10 @@ def _centre_and_halfwidth(x: np.ndarray) -> tuple[float, float]:
 @stateful_transform
 def poly(x: Any, degree: int = 1, raw: bool = False, _state: dict = {}) -> Any:  # noqa: B006 (formulaic's state)
     """Polynomial basis of x: orthogonal (raw=False, R's default) or raw powers fitted stably."""
+    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 1:
+        raise ValueError(f"poly(): degree must be an integer >= 1, got {degree!r}")
+    if not isinstance(raw, bool | np.bool_):
+        raise ValueError(f"poly(): raw must be True or False, got {raw!r}")
     if not raw:
         return orthogonal_poly(x, degree, raw=False, _state=_state)
     values = np.asarray(x, dtype=np.float64)

@@ -13,6 +13,7 @@ Without an intercept the residual df is n − p and R², SSR and SST are uncentr
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -356,6 +357,8 @@ def sandwich_meat(X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_ty
 
 
 def _t_quantile(level: float, df: int) -> float:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(f"level must be a number in (0, 1), got {level!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
     return float(stats.t.ppf(0.5 + level / 2.0, df))

@@ -225,7 +225,8 @@ class FrameDesign:
         if len(frame) == 0:
             return {}, None
         head = frame.iloc[:SAMPLE_ROWS]
-        names = _categorical_variables(build_design(self.formula, head, missing=self.missing), head)
+        sample = build_design(self.formula, head, missing=self.missing, check_levels=False)
+        names = _categorical_variables(sample, head)
         out: dict[str, Levels] = {}
         for name in names:
             values = frame[name]
