@@ -22,7 +22,13 @@ class DataConversionWarning(UserWarning):
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped before meeting its tolerance."""
+    """An iterative solver stopped before meeting its tolerance.
+
+    Parameters
+    ----------
+    message : str
+        Names the solver, the iterations used and the duality gap reached.
+    """
 
 
 def check_flag(value: Any, name: str) -> bool:

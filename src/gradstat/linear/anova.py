@@ -119,6 +119,33 @@ def compare(*models: OLSResults) -> pd.DataFrame:
 
     Row i compares model i with model i − 1: df = df_resid,ᵢ₋₁ − df_resid,ᵢ, SS = SSEᵢ₋₁ − SSEᵢ,
     F = (SS / df) / σ̂² with σ̂² of the largest model (R's and statsmodels' ``anova_lm`` choice).
+
+    Parameters
+    ----------
+    *models : OLSResults
+        Two or more fits on the same rows, each nested in the next (the smallest first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (by formula); columns ``df_resid``, ``sse``, ``df``, ``sum_sq``, ``F``
+        and ``p_value`` (the last four empty on the first row).
+
+    Raises
+    ------
+    TypeError
+        If fewer than two models are given, or an argument is not an :class:`OLSResults`.
+    ValueError
+        If the models are fitted on different rows, are not nested, or are passed in reverse.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> cars = datasets.load("mtcars")
+    >>> table = gradstat.compare(gradstat.ols("mpg ~ wt", cars), gradstat.ols("mpg ~ wt + hp + qsec", cars))
+    >>> int(table["df"].iloc[1]), round(float(table["F"].iloc[1]), 4)
+    (2, 6.9423)
     """
     if len(models) < 2:
         raise TypeError(f"compare() takes at least two fitted models; got {len(models)}")

@@ -33,26 +33,72 @@ def ols(
     rank_tol: float | None = None,
     safe: bool = True,
 ) -> OLSResults:
-    """Fit ``formula`` (e.g. ``"mpg ~ wt + hp + C(cyl)"``) to a DataFrame by least squares.
+    """Fit a linear model given by a formula, by least squares: β̂ minimises ‖y − Xβ‖².
 
-    ``missing="drop"`` fits on the complete rows (the summary reports how many were dropped);
-    ``cov_type`` picks classical standard errors or heteroscedasticity-consistent HC0–HC3.
-    ``weights`` (a column name or one non-negative number per row) fits weighted least squares
-    as R's ``lm(weights=)``: minimise Σ wᵢ(yᵢ − xᵢ'β)²; a row of weight 0 is left out of the fit
-    and of n, a row with a missing weight is missing (dropped with ``missing="drop"``).
-    ``rank_tol``: ``None`` aliases a column only where the refined solver could not give a
-    trustworthy solution (see :mod:`gradstat.linear.lstsq`); ``rank_tol=1e-7`` is R's ``lm`` rule.
+    β̂ = (X'X)⁻¹X'y is the estimator; it is computed by a Householder QR of the design (never
+    an inverse), refined in extended precision when the design is ill-conditioned.
 
-    ``data`` may also be out of core, with the same numbers as in memory (to rounding):
-    a Dask DataFrame (partitions reduced by TSQR on the active Dask scheduler, see
-    :mod:`gradstat.linear.distributed`), or an iterable of DataFrames / a callable returning
-    one, e.g. ``pd.read_csv(path, chunksize=100_000)`` (see :mod:`gradstat.linear.streaming`).
-    Out-of-core fits keep no rows: fitted values, residuals, leverage and HC covariances raise.
+    Parameters
+    ----------
+    formula : str
+        R/patsy-style formula, e.g. ``"mpg ~ wt + hp + C(cyl)"``. ``C(g)`` (or a text column)
+        gives k − 1 treatment dummies against the first level; ``poly(x, d, raw=True)`` a
+        polynomial; ``- 1`` drops the intercept.
+    data : pandas.DataFrame, dask.dataframe.DataFrame, iterable of DataFrames or callable
+        The rows. Out of core, with the same numbers as in memory (to rounding): a Dask
+        DataFrame (partitions reduced by TSQR on the active scheduler), or an iterable of
+        DataFrames / a callable returning one, e.g. ``pd.read_csv(path, chunksize=100_000)``.
+        Out-of-core fits keep no rows: fitted values, residuals and leverage raise.
+    missing : {"raise", "drop"}, default "raise"
+        ``"raise"``: NaN in a used column is an error naming the columns and the number of rows.
+        ``"drop"``: fit the complete rows; the summary says how many were dropped.
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default "nonrobust"
+        Classical covariance σ̂²(X'X)⁻¹, or a heteroscedasticity-consistent sandwich.
+    weights : str or array-like, optional
+        A column name or one non-negative number per row: weighted least squares as R's
+        ``lm(weights=)``, minimising Σ wᵢ(yᵢ − xᵢ'β)²; a row of weight 0 is left out of the fit
+        and of n, a row with a missing weight is missing (dropped with ``missing="drop"``).
+    rank_tol : float, optional
+        ``None`` aliases a column only where the refined solver could not give a trustworthy
+        solution (see :mod:`gradstat.linear.lstsq`); ``rank_tol=1e-7`` is R's ``lm`` rule.
+    safe : bool, default True
+        Check the formula against a grammar of column names, arithmetic and known transforms
+        before anything is evaluated (always on at the command line); ``False`` lets formulaic
+        evaluate any Python in it, for trusted formulas only.
 
-    ``safe=True`` (the default, and always on the command line) checks the formula against a
-    grammar of column names, arithmetic and known transforms before anything is evaluated
-    (see :mod:`gradstat.linear.formula_grammar`); ``safe=False`` lets formulaic evaluate any
-    Python in it, for trusted formulas only.
+    Returns
+    -------
+    OLSResults
+        The fit with every statistic as an attribute.
+
+    Raises
+    ------
+    ValueError
+        For an unknown column (with a suggestion), missing or infinite values, a constant
+        response, or fewer rows than columns.
+
+    Warns
+    -----
+    CollinearityWarning
+        When columns are linear combinations of earlier ones (their coefficients are NaN).
+
+    See Also
+    --------
+    OLS : the same fit as a scikit-learn estimator.
+    compare : nested-model F-test.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> fit = gradstat.ols("mpg ~ wt + hp", data=datasets.load("mtcars"))
+    >>> fit.coef.round(4)
+    Intercept    37.2273
+    wt           -3.8778
+    hp           -0.0318
+    Name: coef, dtype: float64
+    >>> fit.df_resid, round(fit.r_squared, 4)
+    (29, 0.8268)
     """
     if check_flag(safe, "safe"):
         check_formula_grammar(formula)
@@ -140,9 +186,36 @@ def fit_design(
 class OLS(RegressorMixin, Estimator):
     """Ordinary least squares as a scikit-learn regressor; ``results_`` holds the full inference.
 
-    Coefficients are named by DataFrame column, or ``x0, x1, …`` for arrays; the intercept is
-    ``Intercept``. With ``fit_intercept=False`` a constant column in X counts as the intercept
-    (centred R² and F-test, as statsmodels does).
+    Minimises ‖y − Xβ − b‖² over β and the intercept b.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default True
+        Add an intercept column. With ``False`` a constant column in X counts as the intercept
+        (centred R² and F-test, as statsmodels does).
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default "nonrobust"
+        Covariance of the coefficients, as in :func:`ols`.
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray
+        Slopes, one per column of X (aliased columns 0).
+    intercept_ : float
+        The intercept (0.0 without one).
+    results_ : OLSResults
+        The full inference. Coefficients are named by DataFrame column, or ``x0, x1, …`` for
+        arrays; the intercept is ``Intercept``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import OLS
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    >>> model = OLS().fit(X, [1.1, 2.9, 5.2, 6.8, 9.1])
+    >>> round(model.intercept_, 4), model.coef_.round(4).tolist()
+    (1.04, [1.99])
+    >>> model.results_.std_err.round(4).tolist()
+    [0.1463, 0.0597]
     """
 
     def __init__(self, fit_intercept: bool = True, cov_type: CovType = "nonrobust") -> None:

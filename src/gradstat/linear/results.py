@@ -44,7 +44,16 @@ class PerfectFitWarning(UserWarning):
 
 
 class CollinearityWarning(UserWarning):
-    """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
+    """Some columns are linear combinations of earlier ones; their coefficients are not estimable.
+
+    The estimable part is fitted (R's behaviour); the aliased coefficients are NaN and named in
+    the message and in :attr:`OLSResults.aliased`.
+
+    Parameters
+    ----------
+    message : str
+        Names the formula and the aliased columns.
+    """
 
 
 def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
@@ -63,6 +72,66 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
 class OLSResults(ResultsBase):
     """A least-squares fit with its inference. Every statistic is a named attribute.
 
+    Made by :func:`ols` and :meth:`OLS.fit`, not constructed directly. Below, n is the number
+    of rows, p the number of predictors without the intercept (``df_model``), X the design
+    (with its column of ones) and e = y − ŷ the residuals.
+
+    Parameters
+    ----------
+    design : Design
+        The design matrix, response and column names built from the formula.
+    solution : LeastSquaresFit
+        The least-squares solution (coefficients, R factor, rank, residuals).
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default "nonrobust"
+        Covariance of the coefficients.
+    meat : numpy.ndarray, optional
+        The HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks).
+    weights : numpy.ndarray, optional
+        One weight ≥ 0 per row of the design (weighted least squares).
+
+    Attributes
+    ----------
+    coef : pandas.Series
+        β̂, by term name (NaN for aliased columns).
+    std_err : pandas.Series
+        se(β̂ᵢ) = √[cov]ᵢᵢ.
+    t_values : pandas.Series
+        tᵢ = β̂ᵢ / se(β̂ᵢ), for H0: βᵢ = 0.
+    p_values : pandas.Series
+        2 P(T > |tᵢ|), T ~ t(df_resid).
+    cov : pandas.DataFrame
+        σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3.
+    sse, ssr, sst : float
+        SSE = e'e; SSR = (ŷ − ȳ)'(ŷ − ȳ); SST = (y − ȳ)'(y − ȳ) (uncentred without intercept).
+    sigma2 : float
+        σ̂² = SSE / df_resid.
+    r_squared, adj_r_squared : float
+        R² = SSR / SST; adjusted 1 − (1 − R²)(n − 1)/df_resid.
+    f_statistic, f_p_value : float
+        Omnibus F = (SSR/p) / σ̂² for H0: every slope is 0, on (p, df_resid) df.
+    df_model, df_resid : int
+        p (rank less the intercept) and n − p − 1 (n − rank).
+    nobs, n_dropped : int
+        Rows fitted and rows dropped for missing values.
+    aliased : list of str
+        Columns left out for perfect collinearity.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> fit = gradstat.ols("mpg ~ wt + C(cyl)", data=datasets.load("mtcars"))
+    >>> fit.std_err.round(4)
+    Intercept      1.8878
+    wt             0.7539
+    C(cyl)[T.6]    1.3861
+    C(cyl)[T.8]    1.6523
+    Name: std_err, dtype: float64
+    >>> fit.anova(by_term=True).index.tolist()
+    ['wt', 'C(cyl)', 'Residuals']
+
+    Notes
+    -----
     With ``weights`` (R's ``lm(weights=)``, statsmodels' WLS) β̂ minimises Σᵢ wᵢ(yᵢ − xᵢ'β)²:
     every sum of squares is weighted, ȳ is the weighted mean Σwᵢyᵢ/Σwᵢ, and rows of weight 0
     are left out of the fit and of n (their fitted values and residuals are still given).

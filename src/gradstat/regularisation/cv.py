@@ -128,13 +128,12 @@ def _check_selection(selection: Any) -> Selection:
 
 
 class RidgeCV(LinearRegressor):
-    """Ridge with α chosen by exact leave-one-out (default), GCV, or k-fold CV.
+    """Ridge with α chosen by exact leave-one-out (default), GCV, or k-fold cross-validation.
 
-    From one SVD of the centred design X = UDV', for every α:
-    hat values h_ii = [1/n] + Σ_j U_ij² d_j²/(d_j² + α), residuals
-    r = y − U diag(d²/(d² + α)) U'y, and the exact leave-one-out errors
-    r_i/(1 − h_ii); GCV replaces h_ii by tr H/n.
-    Effective degrees of freedom df(α) = Σ d²/(d² + α) are in ``df_``.
+    From one SVD of the centred design X = UDV', for every α: hat values
+    h_ii = [1/n] + Σ_j U_ij² d_j²/(d_j² + α), residuals r = y − U diag(d²/(d² + α)) U'y, and
+    the exact leave-one-out errors r_i/(1 − h_ii); GCV replaces h_ii by tr H/n. Effective
+    degrees of freedom df(α) = Σ d²/(d² + α).
 
     ``cv``: ``None`` (exact LOO), ``"gcv"``, an integer number of folds, or a list of
     (train, test) index pairs (scikit-learn's explicit splits).
@@ -145,6 +144,45 @@ class RidgeCV(LinearRegressor):
     With ``fit(X, y, sample_weight)`` every fit is weighted (``Ridge``'s semantics) and the
     errors are weighted: leave-one-out and GCV average wᵢ eᵢ² over the n rows (scikit-learn's
     ``RidgeCV``), k-fold takes the weighted mean squared error of each test fold.
+
+    Parameters
+    ----------
+    alphas : array-like, default (0.1, 1.0, 10.0)
+        Candidate penalties α > 0.
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept.
+    standardize : bool, default False
+        Penalise standardised coefficients; reported on the original scale.
+    cv : None, "gcv", int or list of (train, test) index pairs, default None
+        ``None``: exact leave-one-out; ``"gcv"``: generalised CV; an integer: that many folds;
+        explicit splits as scikit-learn's.
+    selection : {"min", "1se"}, default "min"
+        The α with the smallest mean error, or the largest within one standard error of it.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen α.
+    coef_, intercept_
+        The ridge fit at ``alpha_`` on all the data.
+    cv_mean_, cv_se_ : numpy.ndarray
+        Mean squared CV error per α and its standard error (over observations for LOO/GCV,
+        over folds for k-fold).
+    df_ : numpy.ndarray
+        df(α) per α.
+    best_score_ : float
+        Minus the chosen α's error, as in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import RidgeCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = X @ [1.0, 0.0, -1.0] + rng.normal(size=40)
+    >>> model = RidgeCV(alphas=[0.01, 1.0, 100.0]).fit(X, y)
+    >>> model.alpha_ in (0.01, 1.0, 100.0), model.cv_mean_.shape
+    (True, (3,))
     """
 
     def __init__(
@@ -289,6 +327,46 @@ class ElasticNetCV(LinearRegressor):
     With ``fit(X, y, sample_weight)`` (scikit-learn's semantics) each training fold is fitted
     with its weights rescaled to sum to its size, the α grid comes from the weighted full data,
     and each test fold's error is its weighted mean squared error.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default 0.5
+        ρ, or several ρ to choose among.
+    eps : float, default 1e-3
+        The α grid runs from the smallest α giving all-zero coefficients, α_max, down to
+        ``eps`` · α_max.
+    n_alphas : int, default 100
+        Points on the grid (log-spaced).
+    alphas : array-like, optional
+        An explicit grid instead.
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept (X and y are centred first).
+    standardize : bool, default False
+        Penalise standardised coefficients (columns scaled to unit population SD);
+        ``coef_`` is always reported on the original scale of X.
+    precompute : {"auto", True, False}, default "auto"
+        Coordinate descent on the Gram matrix X'X (``True``; pays when n > p) or on residuals.
+    max_iter : int, default 1000
+        Most coordinate sweeps per α.
+    tol : float, default 1e-4
+        Convergence when the duality gap falls below ``tol`` times ‖y‖²/n (scikit-learn's scaling).
+    cv : int, default 5
+        Number of folds (contiguous, unshuffled, as scikit-learn's ``KFold``).
+    selection : {"min", "1se"}, default "min"
+        Choose the α with the smallest mean CV error, or the largest α within one standard
+        error of it (glmnet's ``lambda.1se``).
+
+    Attributes
+    ----------
+    alpha_, l1_ratio_ : float
+        The chosen penalty and mixing.
+    alpha_min_, alpha_1se_ : float
+        The α of smallest mean error and the largest within one SE of it (glmnet's
+        ``lambda.min`` and ``lambda.1se``).
+    mse_path_ : numpy.ndarray
+        Test MSE per α and fold, (n_alphas, n_folds), or (n_l1_ratio, n_alphas, n_folds).
+    coef_, intercept_
+        The fit at the chosen α on all the data.
     """
 
     def __init__(
@@ -401,7 +479,56 @@ class ElasticNetCV(LinearRegressor):
 
 
 class LassoCV(ElasticNetCV):
-    """Lasso with α chosen by k-fold CV (minimum or one-standard-error); see ``ElasticNetCV``."""
+    """Lasso with α chosen by k-fold cross-validation (minimum or one-standard-error rule).
+
+    Parameters
+    ----------
+    eps : float, default 1e-3
+        The α grid runs from the smallest α giving all-zero coefficients, α_max, down to
+        ``eps`` · α_max.
+    n_alphas : int, default 100
+        Points on the grid (log-spaced).
+    alphas : array-like, optional
+        An explicit grid instead.
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept (X and y are centred first).
+    standardize : bool, default False
+        Penalise standardised coefficients (columns scaled to unit population SD);
+        ``coef_`` is always reported on the original scale of X.
+    precompute : {"auto", True, False}, default "auto"
+        Coordinate descent on the Gram matrix X'X (``True``; pays when n > p) or on residuals.
+    max_iter : int, default 1000
+        Most coordinate sweeps per α.
+    tol : float, default 1e-4
+        Convergence when the duality gap falls below ``tol`` times ‖y‖²/n (scikit-learn's scaling).
+    cv : int, default 5
+        Number of folds (contiguous, unshuffled, as scikit-learn's ``KFold``).
+    selection : {"min", "1se"}, default "min"
+        Choose the α with the smallest mean CV error, or the largest α within one standard
+        error of it (glmnet's ``lambda.1se``).
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen α.
+    alpha_min_, alpha_1se_ : float
+        glmnet's ``lambda.min`` and ``lambda.1se`` (on this objective's scale).
+    mse_path_ : numpy.ndarray
+        Test MSE per α and fold, (n_alphas, n_folds).
+    coef_, intercept_
+        The lasso at ``alpha_`` on all the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import LassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 5))
+    >>> y = X[:, 0] - 2 * X[:, 1] + rng.normal(size=80)
+    >>> model = LassoCV(cv=5).fit(X, y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
 
     def __init__(
         self,
