@@ -49,7 +49,7 @@ docs-check: docs
 
 # every benchmark, each framework in its own process (minutes), then the README's speed table
 bench: $(DEV)
-	$(BIN)/python benchmarks/harness.py --alternation-check
+	$(BIN)/python benchmarks/harness.py --rounds 2 --samples 3 --alternation-check ols_dense ridgecv_a
 	$(BIN)/python benchmarks/readme_table.py
 
 clean:

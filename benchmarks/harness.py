@@ -48,10 +48,10 @@ def blas_info() -> list[dict[str, Any]]:
 
 
 def time_step(step: Any, samples: int, min_seconds: float) -> dict[str, Any]:
-    """Warm up, pick how many calls make one sample (≥ ``min_seconds``), time ``samples`` samples."""
-    step()  # compile, fill caches
+    """Warm up (one call, timed: it sets how many calls make a sample of ≥ ``min_seconds``),
+    then time ``samples`` samples."""
     start = time.perf_counter()
-    step()
+    step()  # compile or load numba's cache, fill caches
     once = time.perf_counter() - start
     number = max(1, round(min_seconds / max(once, 1e-9)))
     times = []
@@ -200,8 +200,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--rounds", type=int, default=3, help="processes per side, alternating")
     parser.add_argument("--samples", type=int, default=5, help="timed samples in each process")
-    parser.add_argument("--alternation-check", action="store_true",
-                        help="also time the one-process workloads one process per side")  # fmt: skip
+    parser.add_argument("--alternation-check", nargs="*", metavar="NAME",
+                        help="also time these one-process workloads (all, when none is named) one "
+                             "process per side")  # fmt: skip
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     size = "smoke" if args.smoke else "full"
@@ -224,7 +225,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             entry = {"workload": name, "title": wl.title, "peer": wl.peer, "target": wl.target,
                      "threads": label, **entry}  # fmt: skip
             report["results"].append(entry)
-            if args.alternation_check and not wl.per_process:
+            checked = args.alternation_check
+            if checked is not None and not wl.per_process and (not checked or name in checked):
                 check = run_per_process(wl, size, rounds, samples, min_seconds, threads)
                 entry["ratio_best_one_process_per_side"] = check.get("ratio_best")
             ratio = entry.get("ratio_best")

@@ -176,7 +176,7 @@ VGG_SMALL = [("conv", (3, 32, 3, 1)), ("relu", ()), ("conv", (32, 32, 3, 1)), ("
 
 
 def cnn_problem(spec: list[tuple[str, tuple[int, ...]]], size: str) -> tuple[np.ndarray, np.ndarray, dict]:
-    full = (spec is LENET5 and 4096) or 1024
+    full = 2048 if spec is LENET5 else 512
     n = full if size == "full" else 2 * CNN_BATCH
     shape = (1, 28, 28) if spec is LENET5 else (3, 32, 32)
     rng = np.random.default_rng(0)
@@ -293,13 +293,13 @@ def cnn_inference(spec: list[tuple[str, tuple[int, ...]]]) -> dict[str, Factory]
     return {"gradstat": gradstat, "pytorch": pytorch}
 
 
-workload("lenet_train", "LeNet-5 on 1×28×28, one training epoch (batch 64)", "pytorch", 1.3, True)(
+workload("lenet_train", "LeNet-5 on 1×28×28, training on 2,048 images (batch 64)", "pytorch", 1.3, True)(
     lambda: cnn_training(LENET5)
 )
-workload("lenet_infer", "LeNet-5 on 1×28×28, inference pass (batch 64)", "pytorch", 1.3, True)(
+workload("lenet_infer", "LeNet-5 on 1×28×28, inference on 2,048 images (batch 64)", "pytorch", 1.3, True)(
     lambda: cnn_inference(LENET5)
 )
-workload("vgg_train", "VGG-style, three 3×3 convs (32, 32, 64) + FC on 3×32×32, training epoch", "pytorch",
+workload("vgg_train", "VGG-style, three 3×3 convs (32, 32, 64) + FC on 3×32×32, training on 512 images", "pytorch",
          1.5, True)(lambda: cnn_training(VGG_SMALL))  # fmt: skip
 
 
@@ -517,7 +517,7 @@ workload("ridgecv_a", "RidgeCV, 100 alphas, n = 1e4, p = 200", "sklearn", 0.2, F
 )
 
 
-@workload("lasso_kernel", "coordinate-descent kernel, numba vs interpreted: n = 200, p = 30, 20 alphas",
+@workload("lasso_kernel", "coordinate-descent kernel, numba vs interpreted: n = 200, p = 20, 10 alphas",
           "interpreted", 0.05, False, 1e-12)  # fmt: skip
 def numba_pays() -> dict[str, Factory]:
     """Does numba pay? The same coordinate-descent kernel, compiled versus run by the interpreter."""
@@ -528,15 +528,15 @@ def numba_pays() -> dict[str, Factory]:
 
             fn = enet_path_gram if compiled else enet_path_gram.py_func
             rng = np.random.default_rng(1)
-            X = rng.standard_normal((200, 30))
+            X = rng.standard_normal((200, 20))
             y = X[:, :5] @ np.ones(5) + rng.standard_normal(200)
             G, Xy, yy = X.T @ X, X.T @ y, float(y @ y)
-            l1s = 200 * np.logspace(np.log10(np.max(np.abs(Xy)) / 200), -1, 20)
-            coefs = np.empty((30, 20))
+            l1s = 200 * np.logspace(np.log10(np.max(np.abs(Xy)) / 200), -1, 10)
+            coefs = np.empty((20, 10))
 
             def run() -> None:
-                fn(G, Xy, yy, l1s, np.zeros(20), LASSO_TOL * yy, LASSO_TOL, 1000, np.zeros(30), coefs,
-                   np.empty(20), np.zeros(20, dtype=np.int64))  # fmt: skip
+                fn(G, Xy, yy, l1s, np.zeros(10), LASSO_TOL * yy, LASSO_TOL, 1000, np.zeros(20), coefs,
+                   np.empty(10), np.zeros(10, dtype=np.int64))  # fmt: skip
 
             run()
             return run, float(coefs[:, -1].sum())
