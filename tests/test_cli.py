@@ -40,3 +40,65 @@ def test_train_help_is_the_trainers(capsys):
         main(["train", "images", "--help"])
     assert stop.value.code == 0
     assert "--checkpoint-dir" in capsys.readouterr().out
+
+
+HELP_COMMANDS = [
+    [],
+    ["ols"],
+    ["train"],
+    ["train", "images"],
+    ["train", "text"],
+    ["demo"],
+]
+
+
+def _exit_status(argv):
+    """What the shell would see: main's return value, or the code argparse exits with."""
+    try:
+        return main(argv)
+    except SystemExit as stop:
+        return stop.code
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "gradstat")
+def test_every_help_is_plain_text(command, capsys):
+    assert _exit_status([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: gradstat")
+    for markup in ("``", ":class:", ":func:", ".. "):
+        assert markup not in out, f"reStructuredText {markup!r} in the help of {command}"
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["ols"], "(default: nonrobust)"),
+        (["demo"], "(default: demo-output)"),
+        (["train", "images"], "(default: 10)"),  # --epochs, an option with no help text
+        (["train", "text"], "(default: lstm)"),
+    ],
+)
+def test_help_shows_defaults(command, shown, capsys):
+    assert _exit_status([*command, "--help"]) == 0
+    assert shown in " ".join(capsys.readouterr().out.split())
+
+
+def test_train_without_a_kind_lists_the_kinds(capsys):
+    assert main(["train"]) == 2
+    err = capsys.readouterr().err
+    assert "images" in err and "text" in err and "choose what to train" in err
+
+
+def test_version(capsys):
+    from importlib.metadata import PackageNotFoundError, version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    try:
+        expected = version("gradstat")
+    except PackageNotFoundError:  # running from src/ without an install
+        import gradstat
+
+        expected = gradstat.__version__
+    assert capsys.readouterr().out.strip() == f"gradstat {expected}"

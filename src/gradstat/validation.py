@@ -22,7 +22,13 @@ class DataConversionWarning(UserWarning):
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped before meeting its tolerance."""
+    """An iterative solver stopped before meeting its tolerance.
+
+    Parameters
+    ----------
+    message : str
+        Names the solver, the iterations used and the duality gap reached.
+    """
 
 
 def check_flag(value: Any, name: str) -> bool:
@@ -125,3 +131,34 @@ def check_n_features(X: np.ndarray, expected: int, owner: str) -> None:
         raise ValueError(
             f"X has {X.shape[1]} features, but {owner} is expecting {expected} features as input."
         )
+
+
+def check_weights(
+    weights: Any, n_samples: int, name: str = "sample_weight", *, allow_nan: bool = False
+) -> np.ndarray:
+    """One finite weight ≥ 0 per sample (a scalar is broadcast), not all 0; NaN only when allowed."""
+    try:
+        arr = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; got {np.asarray(weights).dtype} values") from exc
+    if arr.ndim == 0:
+        arr = np.full(n_samples, float(arr))
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} must have one weight per sample, shape ({n_samples},); got shape {arr.shape}"
+        )
+    nan = np.isnan(arr)
+    if nan.any() and not allow_nan:
+        raise ValueError(f"{name} contains {int(nan.sum())} NaN value(s)")
+    if np.isinf(arr).any():
+        raise ValueError(
+            f"{name} contains {int(np.isinf(arr).sum())} infinite value(s); weights must be finite"
+        )
+    negative = np.flatnonzero(arr < 0)
+    if negative.size:
+        raise ValueError(
+            f"{name} must be >= 0; {negative.size} negative value(s), first at row {negative[0]}"
+        )
+    if not (arr[~nan] > 0).any():
+        raise ValueError(f"{name}: every weight is zero, so there is nothing to fit")
+    return arr

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -119,20 +116,6 @@ def test_command_line_trains_checkpoints_resumes_and_samples(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "perplexity" in out and "50 sampled characters" in out
     assert (tmp_path / "charmodel.safetensors").exists()
-
-
-def test_benchmark_smoke_runs():
-    root = pathlib.Path(__file__).resolve().parents[2]
-    path = os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])
-    result = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "rnn.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "PYTHONPATH": path},
-    )
-    assert "RNN" in result.stdout and "LSTM" in result.stdout and "ratio" in result.stdout
 
 
 def test_command_line_refuses_bad_options_and_a_changed_resume(tmp_path, capsys):

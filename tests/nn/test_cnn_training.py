@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import math
 import os
 import pathlib
@@ -23,8 +22,6 @@ from gradstat.cli.train_images import main as train_images
 from gradstat.nn import CrossEntropy, Sequential, load_checkpoint
 from gradstat.nn.inspection.visualise import plot_feature_maps, plot_filters, plot_learning_curves
 from gradstat.nn.models.architectures import ARCHITECTURES, build, lenet5, lenet_small
-
-BENCH = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "cnn.py"
 
 
 def torch_lenet5() -> torch.nn.Sequential:
@@ -222,12 +219,3 @@ def test_command_line_resumes_from_the_last_readable_checkpoint(tmp_path, capsys
     assert "resuming epoch-001.safetensors (epoch 1 of 2)" in capsys.readouterr().out
     assert load_checkpoint(ck / "epoch-002.safetensors").epoch == 2
 
-
-def test_cnn_benchmark_smoke(capsys):
-    spec = importlib.util.spec_from_file_location("bench_cnn", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    result = module.main(["--smoke"])
-    assert all(math.isfinite(result[k]) and result[k] > 0 for k in ("train_ratio", "infer_ratio"))
-    assert "ratio" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Command line: ``gradstat ols``, ``gradstat train``, ``gradstat demo``."""
+"""Command line: gradstat ols, gradstat train, gradstat demo."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+
+from gradstat import __version__
+from gradstat.cli.help import HelpFormatter
 
 
 def _read_table(source: str, encoding: str = "utf-8") -> pd.DataFrame:
@@ -76,7 +79,27 @@ def _run_ols(args: argparse.Namespace) -> int:
     return 0
 
 
+_TRAIN_HELP = """\
+usage: gradstat train {images,text} [options]
+
+Train a network, checkpointing each epoch.
+
+kinds:
+  images    a CNN or MLP on 8x8 digits, Fashion-MNIST or an IDX directory
+  text      a character-level RNN or LSTM on a bundled corpus
+
+'gradstat train images --help' and 'gradstat train text --help' list each trainer's options.
+"""
+
+
 def _run_train(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.kind is None:
+        if {"-h", "--help"} & set(rest):
+            print(_TRAIN_HELP, end="")
+            return 0
+        print(_TRAIN_HELP, end="", file=sys.stderr)
+        print("gradstat train: choose what to train: images or text", file=sys.stderr)
+        return 2
     if args.kind == "images":
         from gradstat.cli.train_images import main as train_images
 
@@ -94,24 +117,47 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gradstat", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="gradstat",
+        description="From least squares to LSTMs with every number explained.",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradstat {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{ols,train,demo}")
 
-    p_ols = sub.add_parser("ols", help="fit a linear model and print summary, ANOVA and tests")
+    p_ols = sub.add_parser(
+        "ols",
+        help="fit a linear model and print summary, ANOVA and tests",
+        description="Fit a linear model by least squares; print the summary, both ANOVA tables "
+        "and, with --compare, the nested-model F-test.",
+        formatter_class=HelpFormatter,
+    )
     p_ols.add_argument("data", help="CSV file, '-' for standard input, or a bundled data set name")
     p_ols.add_argument("formula", help="e.g. 'mpg ~ wt + hp + C(cyl)'")
     p_ols.add_argument("--compare", metavar="FORMULA", help="a reduced model to test against FORMULA")
-    p_ols.add_argument("--missing", choices=["raise", "drop"], default="raise")
-    p_ols.add_argument("--cov-type", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"], default="nonrobust")
-    p_ols.add_argument("--encoding", default="utf-8", help="text encoding of the CSV (default utf-8)")
+    p_ols.add_argument(
+        "--missing", choices=["raise", "drop"], default="raise", help="what to do with rows holding NaN"
+    )
+    p_ols.add_argument(
+        "--cov-type",
+        choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+        default="nonrobust",
+        help="covariance of the coefficients (HC0-HC3: heteroscedasticity-robust)",
+    )
+    p_ols.add_argument("--encoding", default="utf-8", help="text encoding of the CSV")
 
     # its options belong to the trainer: `gradstat train images --help` shows them
     p_train = sub.add_parser(
         "train", help="train a network (images: CNN/MLP; text: character RNN/LSTM)", add_help=False
     )
-    p_train.add_argument("kind", choices=["images", "text"])
+    p_train.add_argument("kind", nargs="?", choices=["images", "text"])
 
-    p_demo = sub.add_parser("demo", help="the main job on bundled data: every part of the library")
+    p_demo = sub.add_parser(
+        "demo",
+        help="the main job on bundled data: every part of the library",
+        description="Run every part of the library on bundled data, writing plots and checkpoints.",
+        formatter_class=HelpFormatter,
+    )
     p_demo.add_argument("--out", default="demo-output", help="folder for plots and checkpoints")
     p_demo.add_argument("--parts", nargs="*", default=None, help="run only these parts")
     return parser

@@ -1,5 +1,6 @@
-"""``python -m gradstat.cli``: the ``gradstat`` command."""
+"""``python -m gradstat.cli``: the same as the ``gradstat`` command."""
 
 from gradstat.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

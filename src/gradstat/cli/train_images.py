@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from gradstat.cli.help import HelpFormatter
 from gradstat.cli.runs import check_resume, positive_float, positive_int, save_run_options
 from gradstat.datasets.images import ImageData, load_digits_images, load_idx
 from gradstat.nn.io import ModelFileError, resume_checkpoint
@@ -63,7 +64,8 @@ def checkpoints(directory: Path) -> dict[int, Path]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gradstat train images", description="Train a CNN on images, checkpointing each epoch."
+        prog="gradstat train images", description="Train a CNN on images, checkpointing each epoch.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--arch", default="lenet", choices=sorted(ARCHITECTURES))
     parser.add_argument("--data", default="digits", help="digits, fashion-mnist or an IDX directory")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradstat.cli.help import HelpFormatter
 from gradstat.cli.runs import check_resume, non_negative_int, positive_float, positive_int, save_run_options
 from gradstat.datasets.text import TEXTS, load_text
 from gradstat.nn.models.charmodel import CHECKPOINT, CharModel
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradstat train text",
         description="Character-level language model trained with truncated BPTT.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--arch", choices=["rnn", "lstm"], default="lstm")
     parser.add_argument("--corpus", choices=sorted(TEXTS), default="shakespeare")

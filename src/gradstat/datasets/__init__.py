@@ -25,12 +25,55 @@ _FACTORS: dict[str, dict[str, list[str]]] = {
 
 
 def names() -> list[str]:
-    """Names accepted by :func:`load`."""
+    """The names of the bundled tables.
+
+    Returns
+    -------
+    list of str
+        Every name :func:`load` accepts, sorted.
+
+    Examples
+    --------
+    >>> from gradstat import datasets
+    >>> datasets.names()
+    ['mtcars', 'prestige', 'toothgrowth', 'warpbreaks']
+    """
     return sorted(_TABLES)
 
 
 def load(name: str) -> pd.DataFrame:
-    """Load a bundled table as a DataFrame; factors arrive as ordered-level categoricals."""
+    """Load a bundled table as a DataFrame.
+
+    Factors arrive as categoricals with R's level order, so the baseline of their dummy coding
+    (the first level) is the one R uses.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`names` (case does not matter): ``"mtcars"``, ``"prestige"``,
+        ``"toothgrowth"`` or ``"warpbreaks"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per observation, the columns as in R's data set of the same name.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If ``name`` is not a bundled table (the message lists the available ones).
+
+    Examples
+    --------
+    >>> from gradstat import datasets
+    >>> cars = datasets.load("mtcars")
+    >>> cars.shape
+    (32, 12)
+    >>> list(datasets.load("warpbreaks")["tension"].cat.categories)
+    ['L', 'M', 'H']
+    """
     if not isinstance(name, str):
         raise TypeError(f"data set name must be a string such as 'mtcars', got {type(name).__name__}")
     key = name.lower()

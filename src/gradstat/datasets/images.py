@@ -20,7 +20,15 @@ _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 
 @dataclass(frozen=True)
 class ImageData:
-    """Train and test images (n, 1, H, W) float32 in [0, 1] with int64 labels."""
+    """Train and test images with their labels, as :func:`load_idx` returns them.
+
+    Parameters
+    ----------
+    x_train, x_test : numpy.ndarray
+        Images, shape (n, 1, height, width), float32 in [0, 1].
+    y_train, y_test : numpy.ndarray
+        Labels, shape (n,), int64.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -29,7 +37,35 @@ class ImageData:
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """One IDX file, raw or gzip: bytes 0, 0, type code, ndim; ndim big-endian uint32 sizes."""
+    """Read one IDX file (the MNIST format), raw or gzip-compressed.
+
+    The header is two zero bytes, a type code, the number of dimensions ``ndim``, then ``ndim``
+    big-endian uint32 sizes; the values follow, big-endian.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file; gzip is recognised by its magic bytes, whatever the name.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values in the file's type (native byte order) and shape.
+
+    Raises
+    ------
+    ValueError
+        If the file is not IDX, or its length does not match the shape in its header.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two-by-three-idx2-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6]))
+    >>> read_idx(path)
+    array([[1, 2, 3],
+           [4, 5, 6]], dtype=uint8)
+    """
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a directory; read_idx needs one IDX file (load_idx reads a folder)")
@@ -69,9 +105,29 @@ def _find(directory: Path, stem: str) -> Path:
 
 
 def load_idx(directory: str | Path) -> ImageData:
-    """MNIST or Fashion-MNIST from ``directory``: ``train-images-idx3-ubyte`` and the
-    labels, ``t10k-…`` for the test set, raw or gzip (``.gz``) — for example
-    ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
+    """Load MNIST or Fashion-MNIST from a directory of IDX files.
+
+    The directory holds ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` and the
+    ``t10k-…`` pair for the test set, raw or gzip (``.gz``), for example
+    ``/usr/share/datasets/fashion-mnist`` from Debian's ``dataset-fashion-mnist``.
+    Nothing is downloaded.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The folder with the four files.
+
+    Returns
+    -------
+    ImageData
+        Images (n, 1, 28, 28) float32 scaled to [0, 1] (bytes divided by 255), labels int64.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory or one of the four files is missing.
+    ValueError
+        If a file is not IDX, or images and labels do not pair up.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -91,9 +147,27 @@ def load_idx(directory: str | Path) -> ImageData:
 
 
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
-    """The bundled 8×8 digits (UCI, 1797 images): (n, 1, 8, 8) float32 in [0, 1], labels (n,).
+    """The bundled 8×8 handwritten digits (UCI, 1797 images).
 
-    Pixels are counts 0–16 of the "on" pixels in a 4×4 block, divided by 16.
+    Each pixel counts the "on" pixels (0–16) of a 4×4 block of the original scan; it is
+    divided by 16. The layout is the one :class:`~gradstat.nn.Conv2D` expects; reshape to
+    (n, 64) for a :class:`~gradstat.nn.Dense` network.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        Shape (1797, 1, 8, 8), float32 in [0, 1].
+    labels : numpy.ndarray
+        Shape (1797,), int64 digits 0–9.
+
+    Examples
+    --------
+    >>> from gradstat.datasets import load_digits_images
+    >>> images, labels = load_digits_images()
+    >>> images.shape, images.dtype.name, labels[:5].tolist()
+    ((1797, 1, 8, 8), 'float32', [0, 1, 2, 3, 4])
+    >>> images.reshape(len(images), -1).shape
+    (1797, 64)
     """
     with resources.files("gradstat.datasets").joinpath("data/digits.csv.gz").open("rb") as f:
         table = np.loadtxt(gzip.open(f), delimiter=",", skiprows=1, dtype=np.int64)

@@ -9,10 +9,30 @@ TEXTS = {"shakespeare": "shakespeare.txt.gz"}
 
 
 def load_text(name: str = "shakespeare") -> str:
-    """The bundled corpus ``name`` as one string.
+    """A bundled text corpus as one string.
 
-    ``"shakespeare"``: the ten tragedies and Roman plays (≈1.2 M characters, 65 distinct),
-    speeches as ``Speaker:`` followed by the lines, stage directions dropped.
+    Parameters
+    ----------
+    name : str, default "shakespeare"
+        The corpus. ``"shakespeare"``: the ten tragedies and Roman plays (≈1.2 M characters,
+        65 distinct), speeches as ``Speaker:`` followed by the lines, stage directions dropped.
+
+    Returns
+    -------
+    str
+        The whole corpus, ASCII.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bundled corpus.
+
+    Examples
+    --------
+    >>> from gradstat.datasets import load_text
+    >>> text = load_text("shakespeare")
+    >>> len(set(text))
+    65
     """
     if name not in TEXTS:
         raise ValueError(f"unknown text {name!r}; available: {sorted(TEXTS)}")

@@ -2,6 +2,6 @@
 
 from gradstat.linear.anova import compare
 from gradstat.linear.ols import OLS, ols
-from gradstat.linear.results import CollinearityWarning, OLSResults
+from gradstat.linear.results import CollinearityWarning, OLSResults, PerfectFitWarning
 
-__all__ = ["OLS", "CollinearityWarning", "OLSResults", "compare", "ols"]
+__all__ = ["OLS", "CollinearityWarning", "OLSResults", "PerfectFitWarning", "compare", "ols"]

@@ -1,16 +1,33 @@
-"""ANOVA: the omnibus table, sequential by-term tests, and the F-test between nested models.
+"""ANOVA: the omnibus table, F-tests per term (types I, II, III), and F-tests between nested models.
 
 Omnibus (notes, DL2): F = (SSR/p) / (SSE/(n − p − 1)) ~ F(p, n − p − 1).
 Nested models: F = ((SSE_R − SSE_F)/(p − l)) / (SSE_F/(n − p − 1)) ~ F(p − l, n − p − 1).
+
+Per term T, with F = (SS_T / df_T) / σ̂² of the full model (R's ``car::Anova``):
+
+* type I (sequential): SS_T = SSE(terms before T) − SSE(terms before T, and T);
+* type II: SS_T = SSE(every term not containing T, T left out) − SSE(the same, with T) — T after
+  every other term except the interactions that contain it (marginality respected);
+* type III: SS_T = SSE(every term but T) − SSE(full) — T after everything, intercept included.
+  Type III tests of main effects in a model with interactions depend on the contrasts: they
+  test the hypothesis R's ``car::Anova`` documents only with sum-to-zero contrasts
+  (``C(g, Sum)``); with the default treatment coding a main effect is tested at the baseline
+  level of the factors it interacts with.
+
+Sums of squares for types II and III come from refitting the design without the term's columns
+(the same solver), so they need the rows (in-memory fits).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from gradstat.linear.design import INTERCEPT, ResponseMoments
+from gradstat.linear.lstsq import least_squares
 from gradstat.linear.results import OLSResults
 
 COLUMNS = ["df", "sum_sq", "mean_sq", "F", "p_value"]
@@ -53,11 +70,110 @@ def anova_by_term(fit: OLSResults) -> pd.DataFrame:
     return _frame(rows)
 
 
-def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
-    """F-test of a reduced model against a full model that nests it, as R's ``anova(m1, m2)``."""
-    for name, fit in (("reduced", reduced), ("full", full)):
+def _sse_without(fit: OLSResults, drop: set[int]) -> tuple[float, int]:
+    """SSE and rank of the fit's own least-squares problem with the columns ``drop`` left out."""
+    X, y = fit.solver_rows()
+    keep = [j for j in range(X.shape[1]) if j not in drop]
+    if not keep:
+        return float(y @ y), 0
+    sol = least_squares(X[:, keep], y)
+    return sol.sse, sol.rank
+
+
+def _factors(term: str) -> frozenset[str]:
+    return frozenset(term.split(":"))
+
+
+def _term_row(fit: OLSResults, ss: float, df: int) -> list[float]:
+    if df == 0:
+        return [0, 0.0, np.nan, np.nan, np.nan]
+    f = ss / df / fit.sigma2
+    return [df, ss, ss / df, f, stats.f.sf(f, df, fit.df_resid)]
+
+
+def anova_type_2(fit: OLSResults) -> pd.DataFrame:
+    """Type II sums of squares (R's ``car::Anova(type = 2)``): each term after all terms not containing it."""
+    terms = {t: set(c) for t, c in fit.design.terms.items() if t != INTERCEPT}
+    rows: dict[str, list[float]] = {}
+    for term, cols in terms.items():
+        above = set().union(*(c for t, c in terms.items() if t != term and _factors(term) < _factors(t)))
+        sse_without, rank_without = _sse_without(fit, above | cols)
+        sse_with, rank_with = _sse_without(fit, above)
+        rows[term] = _term_row(fit, sse_without - sse_with, rank_with - rank_without)
+    rows["Residuals"] = [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan]
+    return _frame(rows)
+
+
+def anova_type_3(fit: OLSResults) -> pd.DataFrame:
+    """Type III sums of squares (R's ``car::Anova(type = 3)``): each term, intercept too, after all others."""
+    rows: dict[str, list[float]] = {}
+    for term, cols in fit.design.terms.items():
+        sse_without, rank_without = _sse_without(fit, set(cols))
+        rows[term] = _term_row(fit, sse_without - fit.sse, fit.rank - rank_without)
+    rows["Residuals"] = [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan]
+    return _frame(rows)
+
+
+def compare(*models: OLSResults) -> pd.DataFrame:
+    """F-tests along a sequence of nested models, smallest first, as R's ``anova(m1, m2, m3, …)``.
+
+    Row i compares model i with model i − 1: df = df_resid,ᵢ₋₁ − df_resid,ᵢ, SS = SSEᵢ₋₁ − SSEᵢ,
+    F = (SS / df) / σ̂² with σ̂² of the largest model (R's and statsmodels' ``anova_lm`` choice).
+
+    Parameters
+    ----------
+    *models : OLSResults
+        Two or more fits on the same rows, each nested in the next (the smallest first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (by formula); columns ``df_resid``, ``sse``, ``df``, ``sum_sq``, ``F``
+        and ``p_value`` (the last four empty on the first row).
+
+    Raises
+    ------
+    TypeError
+        If fewer than two models are given, or an argument is not an :class:`OLSResults`.
+    ValueError
+        If the models are fitted on different rows, are not nested, or are passed in reverse.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> cars = datasets.load("mtcars")
+    >>> table = gradstat.compare(gradstat.ols("mpg ~ wt", cars), gradstat.ols("mpg ~ wt + hp + qsec", cars))
+    >>> int(table["df"].iloc[1]), round(float(table["F"].iloc[1]), 4)
+    (2, 6.9423)
+    """
+    if len(models) < 2:
+        raise TypeError(f"compare() takes at least two fitted models; got {len(models)}")
+    for i, fit in enumerate(models):
         if not isinstance(fit, OLSResults):
-            raise TypeError(f"compare() takes two OLSResults; {name} is {type(fit).__name__}")
+            raise TypeError(f"compare() takes OLSResults; argument {i + 1} is {type(fit).__name__}")
+    for reduced, full in itertools.pairwise(models):
+        _check_pair(reduced, full)
+    largest = models[-1]
+    rows: dict[str, list[float]] = {k: [] for k in ("df_resid", "sse", "df", "sum_sq", "F", "p_value")}
+    previous: OLSResults | None = None
+    for fit in models:
+        rows["df_resid"].append(fit.df_resid)
+        rows["sse"].append(fit.sse)
+        if previous is None:
+            df, ss, f, p = np.nan, np.nan, np.nan, np.nan
+        else:
+            df = previous.df_resid - fit.df_resid
+            ss = previous.sse - fit.sse
+            f = (ss / df) / largest.sigma2 if df else np.nan
+            p = stats.f.sf(f, df, largest.df_resid) if df else np.nan
+        for key, value in (("df", df), ("sum_sq", ss), ("F", f), ("p_value", p)):
+            rows[key].append(value)
+        previous = fit
+    return pd.DataFrame(rows, index=[m.design.formula for m in models])
+
+
+def _check_pair(reduced: OLSResults, full: OLSResults) -> None:
     label_r, label_f = reduced.design.formula, full.design.formula
     if not _same_rows(reduced, full):
         raise ValueError(
@@ -66,25 +182,12 @@ def compare(reduced: OLSResults, full: OLSResults) -> pd.DataFrame:
         )
     if not _nested(reduced, full):
         if _nested(full, reduced):
-            raise ValueError(f"the arguments are reversed: pass compare({label_f!r}, {label_r!r})")
+            raise ValueError(
+                f"the models are reversed: {label_f!r} is nested in {label_r!r}; pass the smaller first"
+            )
         raise ValueError(
             f"{label_r!r} is not nested in {label_f!r}: its columns are not in the span of the full design"
         )
-    df = reduced.df_resid - full.df_resid
-    ss = reduced.sse - full.sse
-    f = (ss / df) / full.sigma2 if df else np.nan
-    p = stats.f.sf(f, df, full.df_resid) if df else np.nan
-    return pd.DataFrame(
-        {
-            "df_resid": [reduced.df_resid, full.df_resid],
-            "sse": [reduced.sse, full.sse],
-            "df": [np.nan, df],
-            "sum_sq": [np.nan, ss],
-            "F": [np.nan, f],
-            "p_value": [np.nan, p],
-        },
-        index=[label_r, label_f],
-    )
 
 
 def _moments(fit: OLSResults) -> ResponseMoments:
@@ -92,15 +195,18 @@ def _moments(fit: OLSResults) -> ResponseMoments:
 
 
 def _same_rows(reduced: OLSResults, full: OLSResults) -> bool:
-    """Same response rows: compared value by value in memory, by (n, ȳ, M2) out of core."""
+    """Same response rows: compared value by value in memory; out of core, by n and a fingerprint of
+    every row's response bits (see :func:`gradstat.linear.design.row_fingerprint`)."""
     if reduced.nobs != full.nobs:
         return False
     if not (reduced.design.out_of_core or full.design.out_of_core):
-        return np.array_equal(reduced.design.y, full.design.y)
+        wr, wf = reduced.weights, full.weights
+        same_weights = (wr is None and wf is None) or (
+            wr is not None and wf is not None and np.array_equal(wr.to_numpy(), wf.to_numpy())
+        )
+        return same_weights and np.array_equal(reduced.design.y, full.design.y)
     a, b = _moments(reduced), _moments(full)
-    return bool(
-        np.isclose(a.mean, b.mean, rtol=1e-10, atol=0.0) and np.isclose(a.m2, b.m2, rtol=1e-10, atol=0.0)
-    )
+    return a.n == b.n and a.fingerprint == b.fingerprint
 
 
 def _nested(reduced: OLSResults, full: OLSResults) -> bool:

@@ -27,6 +27,21 @@ CONTEXT = {"poly": poly}  # formula functions gradstat provides (see polynomial.
 ExactMap = tuple[list[int], list[list[Fraction]]]
 
 
+FINGERPRINT_MOD = 2**64
+
+
+def row_fingerprint(y: np.ndarray) -> int:
+    """Σᵢ mix(bits of yᵢ) mod 2⁶⁴ (splitmix64's finaliser): the same for the same rows in any order
+    or blocking, different (but for a 2⁻⁶⁴ chance) for rows that differ in any bit."""
+    x = np.ascontiguousarray(y, dtype=np.float64).view(np.uint64)
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return int(np.sum(x, dtype=np.uint64))
+
+
 @dataclass(frozen=True)
 class ResponseMoments:
     """Count, mean and ``M2 = sum (y - ybar)^2`` of the response, for fits that never hold every row.
@@ -39,6 +54,7 @@ class ResponseMoments:
     n: int
     mean: float
     m2: float
+    fingerprint: int = 0  # row_fingerprint of y: which rows, not just how many
 
     @staticmethod
     def of(y: np.ndarray) -> ResponseMoments:
@@ -46,7 +62,7 @@ class ResponseMoments:
             return ResponseMoments(0, 0.0, 0.0)
         mean = float(np.mean(y))
         mean += float(np.mean(y - mean))  # one correction step: ybar to full precision
-        return ResponseMoments(int(y.size), mean, float(np.dot(y - mean, y - mean)))
+        return ResponseMoments(int(y.size), mean, float(np.dot(y - mean, y - mean)), row_fingerprint(y))
 
     def combine(self, other: ResponseMoments) -> ResponseMoments:
         if other.n == 0:
@@ -56,7 +72,10 @@ class ResponseMoments:
         n = self.n + other.n
         d = other.mean - self.mean
         return ResponseMoments(
-            n, self.mean + d * other.n / n, self.m2 + other.m2 + d * d * self.n * other.n / n
+            n,
+            self.mean + d * other.n / n,
+            self.m2 + other.m2 + d * d * self.n * other.n / n,
+            (self.fingerprint + other.fingerprint) % FINGERPRINT_MOD,
         )
 
 

@@ -51,7 +51,12 @@ class DaskFrameSource:
 
 
 def ols_dask(
-    formula: str, ddf: Any, *, missing: Missing = "raise", cov_type: CovType = "nonrobust"
+    formula: str,
+    ddf: Any,
+    *,
+    missing: Missing = "raise",
+    cov_type: CovType = "nonrobust",
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """``ols`` on a Dask DataFrame: categorical levels agreed first (when there are any), then TSQR."""
     if not hasattr(ddf, "to_delayed") or not hasattr(ddf, "columns"):
@@ -65,6 +70,7 @@ def ols_dask(
         missing=missing,
         cov_type=cov_type,
         needs_levels=categorical or "C(" in formula.replace(" ", ""),
+        rank_tol=rank_tol,
     )
 
 

@@ -4,16 +4,22 @@ Pipeline (``A = [X S | y t]``, ``S`` and ``t`` powers of two, so scaling is exac
 
 1. ``R`` factor of ``A`` by Householder QR (LAPACK ``dgeqrf``), reduced row block by
    row block (TSQR: ``R <- qr([R; A_block])``), so ``X`` is never copied whole.
-2. Rank: columns are taken in order; column ``j`` is *aliased* when the norm of
-   its part orthogonal to the kept earlier columns is below ``rank_tol`` times
-   its own norm (R's ``lm``/``dqrdc2`` rule, default ``tol = 1e-7``; the ratio is
-   unchanged by column scaling).  Aliased columns are deleted from ``R`` and the
-   rest re-triangularised, so a duplicate of an earlier column is the one reported.
+2. Rank: columns are taken in order.  By default a column is *aliased* only where
+   the refined solution cannot be trusted: when keeping it would make the condition
+   number ``kappa`` of the column-equilibrated kept design exceed ``KAPPA_TRUSTED``
+   (``kappa^2 2**-106``, the refined solver's error, would pass ``1e-9``: fewer than
+   9 correct digits).  With ``rank_tol`` given, R's ``lm``/``dqrdc2`` rule instead:
+   column ``j`` is aliased when the norm of its part orthogonal to the kept earlier
+   columns is below ``rank_tol`` times its own norm (R's default ``tol = 1e-7``; the
+   ratio is unchanged by column scaling).  Aliased columns are deleted from ``R`` and
+   the rest re-triangularised, so a duplicate of an earlier column is the one reported.
 3. ``b = R^-1 Q'y`` and ``(X'X)^-1 = R^-1 R^-T`` on the kept columns (no inverse of
    ``X'X`` is ever formed).
 4. Refinement, applied when the a-priori relative error bound of step 3,
    ``kappa eps + kappa^2 eps ||r|| / (||R|| ||b||)`` (``kappa`` the 2-norm condition
-   number of the scaled kept design, ``r`` the residual), exceeds ``1e-13``:
+   number of the kept design with unit-norm columns — Householder QR is invariant to
+   column scaling, so a rare factor level's short dummy column does not count as
+   ill-conditioning — and ``r`` the residual), exceeds ``1e-13``:
    the Gram matrix ``G = A'A`` is computed exactly in double-double (Ozaki-split
    BLAS products, see :mod:`gradstat.linear.extended`) and the corrected
    semi-normal equations ``z <- z + (R'R)^-1 (rhs - G z)`` are iterated with the
@@ -69,7 +75,9 @@ from gradstat.linear.extended import (
 )
 
 EPS = float(np.finfo(np.float64).eps)
-DEFAULT_RANK_TOL = 1e-7  # R's lm(): qr(X, tol = 1e-07)
+DEFAULT_RANK_TOL = 1e-7  # R's lm(): qr(X, tol = 1e-07), used when rank_tol is given as R's
+TRUSTED_ERROR = 1e-9  # a column is kept while the refined solution keeps 9 digits
+KAPPA_TRUSTED = math.sqrt(TRUSTED_ERROR * 2.0**106)  # kappa^2 2**-106 = 1e-9: kappa = 2.85e11
 REFINE_THRESHOLD = 1e-13  # refine when the a-priori relative error bound exceeds this
 QR_BLOCK_ROWS = 65_536
 GRAM_BLOCK_ROWS = 8_192  # 2**13 rows: slices of 20 bits keep every GEMM exact
@@ -103,6 +111,22 @@ class LeastSquaresFit:
     _scale: np.ndarray = field(repr=False)  # column scale factors (powers of two)
     _chol: DD | None = field(default=None, repr=False)  # U'U = G exactly (refined fits)
     effects: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    error_bound: float = EPS  # estimated relative error of the solution (see correct_digits)
+    # scale-free forms, finite across the float range: y_scale t and the column scales S are powers
+    # of two, cov_scaled = (S'X'XS)^-1 on the kept columns, so cov_unscaled = S cov_scaled S
+    y_scale: float = 1.0
+    cov_scaled: np.ndarray | None = None
+
+    @property
+    def column_scales(self) -> np.ndarray:
+        """Powers of two ``S`` with the columns of ``X S`` of largest entry in [1/2, 1)."""
+        return self._scale
+
+    @property
+    def correct_digits(self) -> float:
+        """Estimated correct significant digits, −log10 of the error bound: ``kappa^2 2**-106 + eps``
+        when refined, the a-priori ``kappa eps + kappa^2 eps ||r|| / (||R|| ||b||)`` otherwise."""
+        return float(min(-math.log10(EPS), -math.log10(max(self.error_bound, EPS))))
 
     def leverage(self, X: np.ndarray) -> np.ndarray:
         """Diagonal of the hat matrix, ``h_i = x_i'(X'X)^-1 x_i = ||R^-T S x_i||^2``.
@@ -211,26 +235,54 @@ def reduce_gram(
     return g
 
 
-def _drop_aliased(w: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Aliased columns of the ``R`` factor ``w`` of ``[X | y]`` (R's in-order rule).
+def _drop_aliased(
+    w: np.ndarray, tol: float, forced: frozenset[int] = frozenset()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aliased columns of the ``R`` factor ``w`` of ``[X | y]`` (R's in-order rule), ``forced`` aliased too.
 
-    Returns the kept mask and the triangular factor of ``[X[:, kept] | y]``.
+    Returns the kept mask, the triangular factor of ``[X[:, kept] | y]`` and the ratios
+    ``|R_jj| / ||X_j||`` of the kept columns (the part of each column orthogonal to those before it).
     """
     k = w.shape[1] - 1
     norms = np.sqrt(np.einsum("ij,ij->j", w[:, :k], w[:, :k]))  # ||X_j||
     kept = np.zeros(k, dtype=bool)
+    ratios = []
     w = w.copy()
     r = 0  # columns kept so far: column j now sits at position r
     for j in range(k):
-        if norms[j] > 0 and abs(w[r, r]) >= tol * norms[j]:
+        if j not in forced and norms[j] > 0 and abs(w[r, r]) >= tol * norms[j]:
             kept[j] = True
+            ratios.append(abs(w[r, r]) / norms[j])
             r += 1
             continue
         w = np.delete(w, r, axis=1)
         trailing = _triangle(np.asfortranarray(w[r:, r:]))
         w[r:, r:] = 0.0
         w[r : r + trailing.shape[0], r:] = trailing
-    return kept, w
+    return kept, w, np.array(ratios)
+
+
+def equilibrated_svd(r1: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Column norms of ``R``, singular values of ``R`` with unit-norm columns (those of ``X`` with
+    unit-norm columns) and their ratio, the equilibrated 2-norm condition number."""
+    norms = np.sqrt(np.einsum("ij,ij->j", r1, r1))
+    sv = np.linalg.svd(r1 / np.where(norms > 0, norms, 1.0), compute_uv=False)
+    return norms, sv, float(sv[0] / sv[-1]) if sv.size and sv[-1] > 0 else math.inf
+
+
+def _trusted_columns(w: np.ndarray, tol: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Kept mask and triangle: R's rule with ``tol``; else drop, one by one, the column closest to the
+    span of those before it until the equilibrated condition number is at most ``KAPPA_TRUSTED``."""
+    if tol is not None:
+        kept, w, _ = _drop_aliased(w, tol)
+        return kept, w
+    forced: frozenset[int] = frozenset()
+    while True:
+        kept, reduced, ratios = _drop_aliased(w, 1.0 / KAPPA_TRUSTED, forced)
+        rank = int(kept.sum())
+        if rank <= 1 or equilibrated_svd(reduced[:rank, :rank])[2] <= KAPPA_TRUSTED:
+            return kept, reduced
+        forced = forced | {int(np.flatnonzero(kept)[int(np.argmin(ratios))])}
 
 
 def _csne(g: DD, rhs: DD, r: np.ndarray, z0: np.ndarray) -> DD:
@@ -304,15 +356,13 @@ def fitted_dd(
     return fitted, resid
 
 
-def _check(X: np.ndarray, y: np.ndarray, rank_tol: float | None) -> float:
+def _check(X: np.ndarray, y: np.ndarray, rank_tol: float | None) -> None:
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n, k), got shape {X.shape}")
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
-    tol = DEFAULT_RANK_TOL if rank_tol is None else float(rank_tol)
-    if not 0.0 <= tol < 1.0:
+    if rank_tol is not None and not 0.0 <= float(rank_tol) < 1.0:
         raise ValueError(f"rank_tol must be in [0, 1), got {rank_tol}")
-    return tol
 
 
 @dataclass(frozen=True)
@@ -332,6 +382,9 @@ class RSolution:
     refined: bool
     chol: DD | None
     effects: np.ndarray
+    kappa_equilibrated: float
+    error_bound: float
+    cov_scaled: np.ndarray  # (S'X'XS)^-1 on the kept columns
 
     @property
     def rank(self) -> int:
@@ -355,34 +408,37 @@ def solve_r(
 
     ``gram(kept, bits)`` is called only when refinement is needed: it is a second pass over the rows.
     """
-    tol = DEFAULT_RANK_TOL if rank_tol is None else float(rank_tol)
-    if not 0.0 <= tol < 1.0:
+    tol = None if rank_tol is None else float(rank_tol)
+    if tol is not None and not 0.0 <= tol < 1.0:
         raise ValueError(f"rank_tol must be in [0, 1), got {rank_tol}")
     k = w.shape[1] - 1
-    kept, w = _drop_aliased(w, tol)
+    kept, w = _trusted_columns(w, tol)
     rank = int(kept.sum())
     coef = np.full(k, np.nan)
     cov = np.full((k, k), np.nan)
     if rank == 0:
         empty = np.zeros(0)
         return RSolution(
-            kept, coef, cov, (empty, empty), np.zeros((0, 0)), abs(w[0, 0]), math.nan, False, None, empty
+            kept, coef, cov, (empty, empty), np.zeros((0, 0)), abs(w[0, 0]), math.nan, False, None, empty,
+            math.nan, EPS, np.zeros((0, 0)),
         )
     r1 = w[:rank, :rank]
     qty = w[:rank, rank]
     rnorm = abs(w[rank, rank])
     sv = np.linalg.svd(r1, compute_uv=False)
-    kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf  # of the max-scaled design: Gram bits
+    norms, sv_eq, kappa_eq = equilibrated_svd(r1)
     z = solve_triangular(r1, qty, check_finite=False)
     r1_inv = solve_triangular(r1, np.eye(rank), check_finite=False)
     zinv = r1_inv @ r1_inv.T
-    znorm = float(np.linalg.norm(z))
+    znorm = float(np.linalg.norm(z * norms))  # the solution in unit-norm-column coordinates
     if znorm > 0:
-        residual_term = kappa**2 * EPS * rnorm / (sv[0] * znorm)
+        residual_term = kappa_eq**2 * EPS * rnorm / (sv_eq[0] * znorm)
     else:
         residual_term = 0.0 if rnorm == 0 else math.inf
-    bound = kappa * EPS + residual_term
+    bound = kappa_eq * EPS + residual_term
     do_refine = bound > REFINE_THRESHOLD if refine is None else refine
+    error_bound = kappa_eq**2 * 2.0**-106 + EPS if do_refine else max(bound, EPS)
     s = scale[kept]
     chol: DD | None = None
     effects = qty * np.sign(np.diag(r1)) / y_scale
@@ -402,7 +458,10 @@ def solve_r(
         coef[kept] = z * s / y_scale
     with np.errstate(over="ignore"):  # beyond float64 only when the true value is
         cov[np.ix_(kept, kept)] = zinv * s[:, None] * s[None, :]
-    return RSolution(kept, coef, cov, zdd, r1.copy(), rnorm, kappa, bool(do_refine), chol, effects)
+    return RSolution(
+        kept, coef, cov, zdd, r1.copy(), rnorm, kappa, bool(do_refine), chol, effects, kappa_eq, error_bound,
+        zinv,
+    )
 
 
 def least_squares(
@@ -412,12 +471,13 @@ def least_squares(
     rank_tol: float | None = None,
     refine: bool | None = None,
 ) -> LeastSquaresFit:
-    """Least squares ``b = argmin ||y - X b||^2`` with R-style aliasing (module docstring).
+    """Least squares ``b = argmin ||y - X b||^2`` with in-order aliasing (module docstring).
 
-    ``rank_tol`` (default ``1e-7``, as R's ``lm``): column ``j`` is aliased when
-    ``|R_jj| < rank_tol ||X_j||`` after orthogonalising against the kept columns
-    before it.  ``refine``: ``None`` refines when the a-priori error bound exceeds
-    ``1e-13``; ``True`` / ``False`` force it on / off.
+    ``rank_tol=None`` (default) aliases a column only where the refined solution could not be
+    trusted (equilibrated condition number above ``KAPPA_TRUSTED``); ``rank_tol=1e-7`` is R's
+    ``lm``: column ``j`` is aliased when ``|R_jj| < rank_tol ||X_j||`` after orthogonalising
+    against the kept columns before it.  ``refine``: ``None`` refines when the a-priori error
+    bound exceeds ``1e-13``; ``True`` / ``False`` force it on / off.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -440,18 +500,24 @@ def least_squares(
         beta_full = np.zeros(k)
         beta_full[kept] = sol.coef[kept]
         fitted, resid = _fitted_float(X, y, beta_full, kept, scale, y_scale)
+    t = np.float64(y_scale)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):  # SSE may lie beyond float64
+        sse = float(np.dot(resid * t, resid * t) / t / t)
     return LeastSquaresFit(
         coef=sol.coef,
         aliased=~kept,
         cov_unscaled=sol.cov_unscaled,
         fitted=fitted,
         resid=resid,
-        sse=float(resid @ resid),
+        sse=sse,
         rank=sol.rank,
-        condition_number=sol.kappa,
+        condition_number=sol.kappa_equilibrated,
         refined=sol.refined,
         _r=sol.r1,
         _scale=scale,
         _chol=sol.chol,
         effects=sol.effects,
+        error_bound=sol.error_bound,
+        y_scale=y_scale,
+        cov_scaled=sol.cov_scaled,
     )

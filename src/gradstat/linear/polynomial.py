@@ -12,6 +12,11 @@ with M computed in rational arithmetic (c and h are dyadic, so M is exact). The 
 raw-power coefficients, standard errors, fitted values and predictions that agree with
 the exact least-squares fit of the exact powers of x to ~15 digits. ``raw=False`` (the
 default) gives formulaic's orthogonal polynomials, as R's ``poly``.
+
+When every power xʲ (j ≤ d) of the data is exact in float64 (x = 0, 1, …, 20 to the fifth, say),
+the raw powers themselves are the design: exact data, which the refined solver fits to full
+precision, where the rounded Chebyshev values would lose digits. The basis can only do better
+than the direct design when the direct design's powers are rounded.
 """
 
 from __future__ import annotations
@@ -27,6 +32,22 @@ from formulaic.transforms.poly import poly as orthogonal_poly
 from formulaic.utils.stateful_transforms import stateful_transform
 
 STATE_KEY = "gradstat_chebyshev"
+EXACT_KEY = "gradstat_exact_powers"
+
+
+def powers_are_exact(values: np.ndarray, degree: int) -> bool:
+    """Is xʲ exactly a float64 for every x and j ≤ degree? x = o 2ᵉ (o odd) needs oᵈ < 2⁵³ and no
+    overflow or underflow of the extremes."""
+    magnitudes = np.abs(values[np.isfinite(values) & (values != 0)])
+    if magnitudes.size == 0 or degree <= 1:
+        return True
+    with np.errstate(over="ignore", under="ignore"):
+        if not (np.isfinite(magnitudes.max() ** degree) and magnitudes.min() ** degree >= 2.0**-1022):
+            return False
+    fraction, _ = np.frexp(magnitudes)
+    mantissa = np.ldexp(fraction, 53).astype(np.int64)
+    odd = mantissa // (mantissa & -mantissa)
+    return int(odd.max()) ** degree < 2**53
 
 
 def _centre_and_halfwidth(x: np.ndarray) -> tuple[float, float]:
@@ -56,6 +77,11 @@ def poly(x: Any, degree: int = 1, raw: bool = False, _state: dict = {}) -> Any: 
     if not raw:
         return orthogonal_poly(x, degree, raw=False, _state=_state)
     values = np.asarray(x, dtype=np.float64)
+    if EXACT_KEY not in _state and STATE_KEY not in _state and powers_are_exact(values, int(degree)):
+        _state[EXACT_KEY] = {"degree": int(degree)}
+    if EXACT_KEY in _state:
+        powers = np.vander(values, int(degree) + 1, increasing=True)[:, 1:]
+        return pd.DataFrame(powers, columns=list(range(1, int(degree) + 1)), index=getattr(x, "index", None))
     if STATE_KEY not in _state:
         c, h = _centre_and_halfwidth(values)
         _state[STATE_KEY] = {"centre": c, "halfwidth": h, "degree": int(degree)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -23,6 +24,8 @@ from scipy import stats
 
 from gradstat.linear.base import ResultsBase
 from gradstat.linear.design import Design, new_design
+from gradstat.linear.explain import Explanation, Explanations, explain
+from gradstat.linear.hypotheses import FTestResult, Hypothesis, TTestResult, as_hypothesis, f_test, t_test
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.polynomial import reparametrise
 from gradstat.validation import check_flag
@@ -36,8 +39,21 @@ CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3"]
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 
+class PerfectFitWarning(UserWarning):
+    """The residuals vanish next to the fitted values: t and F statistics are meaningless (R warns too)."""
+
+
 class CollinearityWarning(UserWarning):
-    """Some columns are linear combinations of earlier ones; their coefficients are not estimable."""
+    """Some columns are linear combinations of earlier ones; their coefficients are not estimable.
+
+    The estimable part is fitted (R's behaviour); the aliased coefficients are NaN and named in
+    the message and in :attr:`OLSResults.aliased`.
+
+    Parameters
+    ----------
+    message : str
+        Names the formula and the aliased columns.
+    """
 
 
 def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
@@ -54,7 +70,72 @@ def warn_aliased(design: Design, aliased: np.ndarray, stacklevel: int) -> None:
 
 
 class OLSResults(ResultsBase):
-    """A least-squares fit with its inference. Every statistic is a named attribute."""
+    """A least-squares fit with its inference. Every statistic is a named attribute.
+
+    Made by :func:`ols` and :meth:`OLS.fit`, not constructed directly. Below, n is the number
+    of rows, p the number of predictors without the intercept (``df_model``), X the design
+    (with its column of ones) and e = y − ŷ the residuals.
+
+    Parameters
+    ----------
+    design : Design
+        The design matrix, response and column names built from the formula.
+    solution : LeastSquaresFit
+        The least-squares solution (coefficients, R factor, rank, residuals).
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default "nonrobust"
+        Covariance of the coefficients.
+    meat : numpy.ndarray, optional
+        The HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks).
+    weights : numpy.ndarray, optional
+        One weight ≥ 0 per row of the design (weighted least squares).
+
+    Attributes
+    ----------
+    coef : pandas.Series
+        β̂, by term name (NaN for aliased columns).
+    std_err : pandas.Series
+        se(β̂ᵢ) = √[cov]ᵢᵢ.
+    t_values : pandas.Series
+        tᵢ = β̂ᵢ / se(β̂ᵢ), for H0: βᵢ = 0.
+    p_values : pandas.Series
+        2 P(T > |tᵢ|), T ~ t(df_resid).
+    cov : pandas.DataFrame
+        σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3.
+    sse, ssr, sst : float
+        SSE = e'e; SSR = (ŷ − ȳ)'(ŷ − ȳ); SST = (y − ȳ)'(y − ȳ) (uncentred without intercept).
+    sigma2 : float
+        σ̂² = SSE / df_resid.
+    r_squared, adj_r_squared : float
+        R² = SSR / SST; adjusted 1 − (1 − R²)(n − 1)/df_resid.
+    f_statistic, f_p_value : float
+        Omnibus F = (SSR/p) / σ̂² for H0: every slope is 0, on (p, df_resid) df.
+    df_model, df_resid : int
+        p (rank less the intercept) and n − p − 1 (n − rank).
+    nobs, n_dropped : int
+        Rows fitted and rows dropped for missing values.
+    aliased : list of str
+        Columns left out for perfect collinearity.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> fit = gradstat.ols("mpg ~ wt + C(cyl)", data=datasets.load("mtcars"))
+    >>> fit.std_err.round(4)
+    Intercept      1.8878
+    wt             0.7539
+    C(cyl)[T.6]    1.3861
+    C(cyl)[T.8]    1.6523
+    Name: std_err, dtype: float64
+    >>> fit.anova(by_term=True).index.tolist()
+    ['wt', 'C(cyl)', 'Residuals']
+
+    Notes
+    -----
+    With ``weights`` (R's ``lm(weights=)``, statsmodels' WLS) β̂ minimises Σᵢ wᵢ(yᵢ − xᵢ'β)²:
+    every sum of squares is weighted, ȳ is the weighted mean Σwᵢyᵢ/Σwᵢ, and rows of weight 0
+    are left out of the fit and of n (their fitted values and residuals are still given).
+    """
 
     def __init__(
         self,
@@ -62,78 +143,295 @@ class OLSResults(ResultsBase):
         solution: LeastSquaresFit,
         cov_type: CovType = "nonrobust",
         meat: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
-        """``meat``: the HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks)."""
+        """``meat``: the HC sandwich's Σᵢ ωᵢ sᵢsᵢ' when the rows are not held (summed over blocks).
+
+        ``weights``: one per row of ``design`` (≥ 0); ``solution`` is then the fit of the rows of
+        positive weight, each multiplied by √wᵢ.
+        """
         if cov_type not in COV_TYPES:
             raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
         self._meat = meat
         self.design = design
         self.solution = solution
         self.cov_type: CovType = cov_type
-        names = design.column_names
-        X, y = design.X, design.y
-        n = design.nobs
-        self.nobs = n
+        self.weights = (
+            None if weights is None else pd.Series(weights, index=design.row_labels, name="weights")
+        )
+        self.nobs = design.nobs if weights is None else int(np.count_nonzero(weights))
         self.n_dropped = design.n_dropped
         self.rank = solution.rank
         self.has_intercept = design.has_intercept
-        self.df_resid = n - self.rank
+        self.df_resid = self.nobs - self.rank
         self.df_model = self.rank - 1 if self.has_intercept else self.rank
-        self.aliased = [name for name, a in zip(names, solution.aliased, strict=True) if a]
+        self.aliased = [name for name, a in zip(design.column_names, solution.aliased, strict=True) if a]
+        # sums of squares are kept times t² (t = solution.y_scale, a power of two), so that ratios
+        # such as R², F and the standard errors stay finite for data near the ends of the float range
+        self._t = np.float64(solution.y_scale)
+        self._sse_t2, self._sst_t2, self._ssr_t2 = self._scaled_sums_of_squares()
+        with np.errstate(over="ignore", under="ignore"):  # beyond float64 only when the true value is
+            t = self._t
+            self.sse = float(self._sse_t2 / t / t)
+            self.sst = float(self._sst_t2 / t / t)
+            self.ssr = float(self._ssr_t2 / t / t)
+        self._warn_perfect_fit()
+        if cov_type in ("HC2", "HC3") and meat is None and design.moments is None:
+            self._fit_cov  # noqa: B018 (a leverage-one row is an error at fit time, not on first use)
 
-        self.sse = float(solution.sse)
-        if design.moments is None:
-            y_bar = float(np.mean(y))
-            y_bar += float(np.mean(y - y_bar))  # one correction step: ȳ to full precision
-            centre = y_bar if self.has_intercept else 0.0
-            self.sst = float(np.dot(y - centre, y - centre))
-            self.ssr = float(np.dot(solution.fitted - centre, solution.fitted - centre))
-        else:  # out of core: SST from the combined moments, SSR from the effects Q'y
+    def _warn_perfect_fit(self) -> None:
+        """R's summary.lm: warn when σ̂² < 10⁻³⁰ (mean(ŷ)² + var(ŷ)), in t² units (scale-free)."""
+        if self.df_resid <= 0:
+            return
+        if self.design.moments is None:
+            f = self.solution.fitted * self._t
+            size = float(np.mean(f) ** 2 + (np.var(f, ddof=1) if f.size > 1 else 0.0))
+        else:
+            m = self.design.moments
+            centre = self.nobs * (m.mean * self._t) ** 2 if self.has_intercept else 0.0
+            size = (self._ssr_t2 + centre) / self.nobs
+        if self._sse_t2 / self.df_resid < 1e-30 * size:
+            warnings.warn(
+                f"{self.design.formula!r}: essentially perfect fit: summary may be unreliable "
+                f"(residual variance {self.sigma2:.3g} is below 1e-30 of the fitted values' mean square; "
+                "t, F and p-values are dominated by rounding)",
+                PerfectFitWarning,
+                stacklevel=4,
+            )
+
+    def _scaled_sums_of_squares(self) -> tuple[float, float, float]:
+        """t²·(SSE, SST, SSR): SSE = Σ wᵢeᵢ², SST = Σ wᵢ(yᵢ − ȳ)², SSR = Σ wᵢ(ŷᵢ − ȳ)² (ȳ = 0 without
+        an intercept; wᵢ = 1 unweighted)."""
+        design, solution, t = self.design, self.solution, self._t
+        if design.moments is not None:  # out of core: SST from the combined moments, SSR from Q'y
             m = design.moments
-            self.sst = m.m2 if self.has_intercept else m.m2 + n * m.mean**2
-            self.ssr = _ssr_from_effects(names, solution, self.has_intercept, self.sst, self.sse)
-        self.sigma2 = self.sse / self.df_resid
-        # R² = SSR/SST: unlike 1 − SSE/SST it does not cancel when the fit explains little
-        self.r_squared = self.ssr / self.sst
-        df_total = n - 1 if self.has_intercept else n
-        self.adj_r_squared = 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
+            sst = m.m2 if self.has_intercept else m.m2 + self.nobs * m.mean**2
+            sse = float(solution.sse)
+            ssr = _ssr_from_effects(design.column_names, solution, self.has_intercept, sst, sse)
+            return sse * t**2, sst * t**2, ssr * t**2
+        y, fitted, root_w = design.y * t, solution.fitted * t, None
+        if self.weights is not None:
+            w = self.weights.to_numpy()
+            positive = w > 0
+            root_w = np.sqrt(w[positive])
+            y, fitted = y[positive], self._fitted()[positive] * t
+        centre = _mean(y, None if root_w is None else root_w**2) if self.has_intercept else 0.0
+        dy, dfit = y - centre, fitted - centre
+        if root_w is not None:
+            dy, dfit = dy * root_w, dfit * root_w
+        e = solution.resid * t  # the solver's residuals (√w-scaled when weighted)
+        return float(np.dot(e, e)), float(np.dot(dy, dy)), float(np.dot(dfit, dfit))
 
-        cov = self._covariance(X, solution)
-        self._fit_cov = cov  # in the basis of the design's columns, for predictions
-        coef = solution.coef
-        if design.reparametrisation:  # poly(x, d, raw=True): report raw-power coefficients, exactly mapped
-            coef, cov = reparametrise(coef, cov, design.reparametrisation)
-        self.coef = pd.Series(coef, index=names, name="coef")
-        self.cov = pd.DataFrame(cov, index=names, columns=names)
-        self.std_err = pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err")
-        self.t_values = pd.Series(self.coef / self.std_err, name="t_values")
-        self.p_values = pd.Series(
-            2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid), index=names, name="p_values"
-        )
-        self.f_statistic, self.f_p_value = self._omnibus_f()
+    # -- the statistics (each a cached property whose docstring is its formula) ----------------
+    @cached_property
+    def sigma2(self) -> float:
+        """σ̂² = SSE / df_resid (SSE = Σ wᵢeᵢ² when weighted)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return float(self._sse_t2 / self.df_resid / self._t / self._t)
+
+    @cached_property
+    def sigma(self) -> float:
+        """σ̂ = √(SSE / df_resid), the residual standard error (finite wherever it is representable)."""
+        return float(math.sqrt(self._sse_t2 / self.df_resid) / self._t)
+
+    @cached_property
+    def r_squared(self) -> float:
+        """R² = SSR / SST (unlike 1 − SSE/SST it does not cancel when the fit explains little)."""
+        return self._ssr_t2 / self._sst_t2
+
+    @cached_property
+    def adj_r_squared(self) -> float:
+        """R̄² = 1 − (1 − R²)(n − 1)/df_resid (n − 1 → n without an intercept)."""
+        df_total = self.nobs - 1 if self.has_intercept else self.nobs
+        return 1.0 - (1.0 - self.r_squared) * df_total / self.df_resid
+
+    @cached_property
+    def _fit_cov(self) -> np.ndarray:
+        """cov(β̂) in the basis of the design's columns (for predictions)."""
+        return self._covariance(self.solution)
+
+    @cached_property
+    def _reported(self) -> tuple[np.ndarray, np.ndarray]:
+        coef, cov = self.solution.coef, self._fit_cov
+        if self.design.reparametrisation:  # poly(x, d, raw=True): raw-power coefficients, exactly mapped
+            coef, cov = reparametrise(coef, cov, self.design.reparametrisation)
+        return coef, cov
+
+    @cached_property
+    def coef(self) -> pd.Series:
+        """β̂ = argmin Σ wᵢ(yᵢ − xᵢ'β)², solved by QR of the (√w-scaled) design; NaN where aliased."""
+        return pd.Series(self._reported[0], index=self.design.column_names, name="coef")
+
+    @cached_property
+    def cov(self) -> pd.DataFrame:
+        """cov(β̂) = σ̂²(X'WX)⁻¹ (nonrobust) or the HC sandwich (``cov_type``)."""
+        names = self.design.column_names
+        return pd.DataFrame(self._reported[1], index=names, columns=names)
+
+    @cached_property
+    def std_err(self) -> pd.Series:
+        """se(β̂ⱼ) = √cov(β̂)ⱼⱼ = σ̂ √[(X'WX)⁻¹]ⱼⱼ (nonrobust)."""
+        sol = self.solution
+        if self.cov_type == "nonrobust" and not self.design.reparametrisation and sol.cov_scaled is not None:
+            # σ̂ t · √[(S'X'XS)⁻¹]ⱼⱼ · sⱼ / t: each factor finite wherever the result is
+            se = np.full(len(self.design.column_names), np.nan)
+            kept = ~sol.aliased
+            sigma_t = self.sigma * self._t
+            se[kept] = sigma_t * np.sqrt(np.diag(sol.cov_scaled)) * (sol.column_scales[kept] / self._t)
+            return pd.Series(se, index=self.design.column_names, name="std_err")
+        se = np.sqrt(np.diag(self.cov.to_numpy()))
+        return pd.Series(se, index=self.design.column_names, name="std_err")
+
+    @cached_property
+    def t_values(self) -> pd.Series:
+        """tⱼ = β̂ⱼ / se(β̂ⱼ), t-distributed on df_resid under H0: βⱼ = 0."""
+        return pd.Series(self.coef / self.std_err, name="t_values")
+
+    @cached_property
+    def p_values(self) -> pd.Series:
+        """pⱼ = 2 P(T > |tⱼ|), T ~ t(df_resid)."""
+        p = 2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid)
+        return pd.Series(p, index=self.design.column_names, name="p_values")
+
+    @cached_property
+    def f_statistic(self) -> float:
+        """F = (SSR / df_model) / (SSE / df_resid) (robust covariances: the Wald F of every slope)."""
+        return self._omnibus_f()
+
+    @cached_property
+    def f_p_value(self) -> float:
+        """P(F(df_model, df_resid) > F)."""
+        if self.df_model == 0:
+            return math.nan
+        return float(stats.f.sf(self.f_statistic, self.df_model, self.df_resid))
+
+    @cached_property
+    def llf(self) -> float:
+        """ℓ = ½ Σ log wᵢ − (n/2)(log 2π + 1 − log n + log SSE): the Gaussian log-likelihood at β̂, SSE/n.
+
+        R's ``logLik(lm)``; n counts the rows of positive weight (Σ log wᵢ = 0 unweighted).
+        """
+        n = self.nobs
+        log_w = 0.0 if self.weights is None else float(np.sum(np.log(self.weights[self.weights > 0])))
+        log_sse = math.log(self._sse_t2) - 2.0 * math.log(self._t)  # log SSE without forming SSE
+        return 0.5 * log_w - 0.5 * n * (math.log(2.0 * math.pi) + 1.0 - math.log(n) + log_sse)
+
+    @cached_property
+    def df_llf(self) -> int:
+        """Parameters counted by AIC and BIC: rank + 1, σ² counted too (R's convention; statsmodels
+        counts only the rank, so its ``aic``/``bic`` are 2 and log n smaller)."""
+        return self.rank + 1
+
+    def explain(
+        self, statistic: str, term: str | None = None, level: float = 0.95
+    ) -> Explanation | Explanations:
+        """The formula of ``statistic`` and the numbers that make it, e.g. ``explain("f_statistic")``:
+        F = (SSR / df_model) / (SSE / df_resid) = (965.27 / 4) / (160.778 / 27) = 40.525.
+
+        Whole-fit statistics: f_statistic, f_p_value, r_squared, adj_r_squared, sigma, sigma2, llf,
+        aic, bic; per term (``term=``, or every term): std_err, t_values, p_values, conf_int.
+        ``to_frame()`` gives the ingredients at full precision.
+        """
+        return explain(self, statistic, term, level)
+
+    # -- linear hypotheses --------------------------------------------------------------------
+    def f_test(self, hypothesis: Hypothesis, q: Any = None) -> FTestResult:
+        """Wald F-test of H0: Lβ = q, e.g. ``f_test("hp = 0, wt = 2 * hp")`` or a matrix L (and q).
+
+        F = (Lβ̂ − q)'(L cov(β̂) L')⁻¹(Lβ̂ − q) / J ~ F(J, df_resid); the covariance is ``cov_type``'s.
+        """
+        names = list(self.coef.index)
+        h = as_hypothesis(hypothesis, names, q)
+        return f_test(h, self.coef.to_numpy(), self.cov.to_numpy(), names, self.df_resid)
+
+    def t_test(self, hypothesis: Hypothesis, q: Any = None, level: float = 0.95) -> TTestResult:
+        """One t-test per equation: t = (Lᵢβ̂ − qᵢ) / √(L cov(β̂) L')ᵢᵢ ~ t(df_resid), with intervals."""
+        names = list(self.coef.index)
+        h = as_hypothesis(hypothesis, names, q)
+        _t_quantile(level, self.df_resid)
+        return t_test(h, self.coef.to_numpy(), self.cov.to_numpy(), names, self.df_resid, level)
+
+    def vif(self) -> pd.Series:
+        """VIFⱼ = 1 / (1 − R²ⱼ), R²ⱼ of column j regressed on the other columns (intercept included).
+
+        Computed as VIFⱼ = [(X'WX)⁻¹]ⱼⱼ · Σᵢ wᵢ(xᵢⱼ − x̄ⱼ)² (the identity behind statsmodels'
+        ``variance_inflation_factor``); one value per kept column other than the intercept.
+        For a factor, each dummy gets its own VIF (car's generalised VIF is not computed).
+        """
+        self.design.require_rows("vif")
+        w = None if self.weights is None else self.weights.to_numpy()
+        kept = ~self.solution.aliased
+        out = {}
+        for j, name in enumerate(self.design.column_names):
+            if not kept[j] or name == "Intercept":
+                continue
+            x = self.design.X[:, j]
+            centre = _mean(x, w) if self.has_intercept else 0.0
+            d = (x - centre) if w is None else (x - centre) * np.sqrt(w)
+            out[name] = float(self.solution.cov_unscaled[j, j] * np.dot(d, d))
+        return pd.Series(out, name="vif", dtype=float)
 
     # -- row-level quantities (in-memory fits only) ------------------------------------------
-    @property
+    def _fitted(self) -> np.ndarray:
+        """ŷ for every row; a weighted fit evaluates Xβ̂ (rows of weight 0 included)."""
+        if self.weights is None:
+            return self.solution.fitted
+        kept = ~self.solution.aliased
+        return self.design.X[:, kept] @ self.solution.coef[kept]
+
+    def _root_weights(self) -> np.ndarray | None:
+        return None if self.weights is None else np.sqrt(self.weights.to_numpy())
+
+    @cached_property
     def fitted_values(self) -> pd.Series:
         """ŷ = Xβ̂ for the rows of the fit."""
         self.design.require_rows("fitted_values")
-        return pd.Series(self.solution.fitted, index=self.design.row_labels, name="fitted")
+        return pd.Series(self._fitted(), index=self.design.row_labels, name="fitted")
 
-    @property
+    @cached_property
     def resid(self) -> pd.Series:
-        """e = y − ŷ for the rows of the fit."""
+        """e = y − ŷ for the rows of the fit (unweighted, as R's ``residuals(lm)``)."""
         self.design.require_rows("resid")
-        return pd.Series(self.solution.resid, index=self.design.row_labels, name="resid")
+        e = self.solution.resid if self.weights is None else self.design.y - self._fitted()
+        return pd.Series(e, index=self.design.row_labels, name="resid")
+
+    def _weighted_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(√wᵢ xᵢ, √wᵢ eᵢ) over the rows: the design and residuals the solver saw."""
+        X, e = self.design.X, self.resid.to_numpy()
+        root_w = self._root_weights()
+        if root_w is None:
+            return X, e
+        return X * root_w[:, None], e * root_w
+
+    def solver_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(√wᵢ xᵢ, √wᵢ yᵢ) over the rows of positive weight: the least-squares problem solved."""
+        self.design.require_rows("a refit on a subset of the columns")
+        X, y = self.design.X, self.design.y
+        if self.weights is None:
+            return X, y
+        w = self.weights.to_numpy()
+        root_w = np.sqrt(w[w > 0])
+        return X[w > 0] * root_w[:, None], y[w > 0] * root_w
 
     # -- covariance ---------------------------------------------------------------------------
-    def _covariance(self, X: np.ndarray, sol: LeastSquaresFit) -> np.ndarray:
+    def _covariance(self, sol: LeastSquaresFit) -> np.ndarray:
         """σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3."""
         if self.cov_type == "nonrobust":
-            return self.sigma2 * sol.cov_unscaled
+            if sol.cov_scaled is None:
+                return self.sigma2 * sol.cov_unscaled
+            # (σ̂t)² · (S/t) (S'X'XS)⁻¹ (S/t): finite wherever cov(β̂) itself is
+            kept = ~sol.aliased
+            d = sol.column_scales[kept] / self._t
+            out = np.full_like(sol.cov_unscaled, np.nan)
+            with np.errstate(over="ignore"):
+                scaled = sol.cov_scaled * d[:, None] * d[None, :]
+                out[np.ix_(kept, kept)] = (self._sse_t2 / self.df_resid) * scaled
+            return out
         meat = self._meat
         if meat is None:
             self.design.require_rows(f"cov_type={self.cov_type!r}")
-            meat = sandwich_meat(X, sol.resid, sol, self.cov_type)
+            X, e = self._weighted_rows()
+            meat = sandwich_meat(X, e, sol, self.cov_type, labels=self.design.row_labels)
         if self.cov_type == "HC1":
             meat = meat * self.nobs / self.df_resid
         kept = ~sol.aliased
@@ -141,18 +439,16 @@ class OLSResults(ResultsBase):
         out[np.ix_(kept, kept)] = (meat + meat.T) / 2.0
         return out
 
-    def _omnibus_f(self) -> tuple[float, float]:
+    def _omnibus_f(self) -> float:
         """H0: every slope is 0. Classical: F = (SSR/p)/σ̂²; robust: the Wald F with the HC covariance."""
         if self.df_model == 0:
-            return math.nan, math.nan
+            return math.nan
         if self.cov_type == "nonrobust":
-            f = (self.ssr / self.df_model) / self.sigma2
-        else:
-            slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
-            b = self.coef[slopes].to_numpy()
-            v = self.cov.loc[slopes, slopes].to_numpy()
-            f = float(b @ np.linalg.solve(v, b)) / len(slopes)
-        return float(f), float(stats.f.sf(f, self.df_model, self.df_resid))
+            return float((self._ssr_t2 / self.df_model) / (self._sse_t2 / self.df_resid))
+        slopes = [n for n in self.coef.index if n != "Intercept" and n not in self.aliased]
+        b = self.coef[slopes].to_numpy()
+        v = self.cov.loc[slopes, slopes].to_numpy()
+        return float(b @ np.linalg.solve(v, b)) / len(slopes)
 
     # -- intervals and prediction ------------------------------------------------------------
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
@@ -204,32 +500,47 @@ class OLSResults(ResultsBase):
         return X0
 
     # -- diagnostics --------------------------------------------------------------------------
-    @property
+    @cached_property
     def leverage(self) -> pd.Series:
-        """hᵢ = xᵢ'(X'X)⁻¹xᵢ, the diagonal of the hat matrix."""
+        """hᵢ = wᵢ xᵢ'(X'WX)⁻¹xᵢ, the diagonal of the hat matrix (wᵢ = 1 unweighted)."""
         self.design.require_rows("leverage")
-        return pd.Series(self.solution.leverage(self.design.X), index=self.design.row_labels, name="leverage")
+        X, _ = self._weighted_rows()
+        return pd.Series(self.solution.leverage(X), index=self.design.row_labels, name="leverage")
 
-    @property
+    @cached_property
     def cooks_distance(self) -> pd.Series:
-        """Dᵢ = eᵢ² hᵢ / (rank · σ̂² (1 − hᵢ)²)."""
+        """Dᵢ = wᵢeᵢ² hᵢ / (rank · σ̂² (1 − hᵢ)²)."""
         h = self.leverage.to_numpy()
-        d = self.resid.to_numpy() ** 2 * h / (self.rank * self.sigma2 * (1.0 - h) ** 2)
+        _, e = self._weighted_rows()
+        d = e**2 * h / (self.rank * self.sigma2 * (1.0 - h) ** 2)
         return pd.Series(d, index=self.design.row_labels, name="cooks_distance")
 
-    @property
+    @cached_property
     def standardized_resid(self) -> pd.Series:
-        """rᵢ = eᵢ / (σ̂ √(1 − hᵢ)), R's rstandard."""
+        """rᵢ = √wᵢ eᵢ / (σ̂ √(1 − hᵢ)), R's rstandard."""
         h = self.leverage.to_numpy()
-        r = self.resid.to_numpy() / np.sqrt(self.sigma2 * (1.0 - h))
+        _, e = self._weighted_rows()
+        r = e / np.sqrt(self.sigma2 * (1.0 - h))
         return pd.Series(r, index=self.design.row_labels, name="standardized_resid")
 
     # -- tables -------------------------------------------------------------------------------
-    def anova(self, by_term: bool = False) -> pd.DataFrame:
-        """The ANOVA table (Regression, Error, Total) or, with ``by_term``, sequential F-tests per term."""
-        from gradstat.linear.anova import anova_by_term, anova_table
+    def anova(self, by_term: bool = False, typ: int | None = None) -> pd.DataFrame:
+        """The ANOVA table (Regression, Error, Total) or F-tests per term.
 
-        return anova_by_term(self) if check_flag(by_term, "by_term") else anova_table(self)
+        ``by_term=True`` (or ``typ=1``): sequential sums of squares, R's ``anova(lm)``;
+        ``typ=2`` / ``typ=3``: R's ``car::Anova(lm, type=2 / 3)`` (see :mod:`gradstat.linear.anova`).
+        """
+        from gradstat.linear.anova import anova_by_term, anova_table, anova_type_2, anova_type_3
+
+        if typ is None:
+            return anova_by_term(self) if check_flag(by_term, "by_term") else anova_table(self)
+        if typ == 1:
+            return anova_by_term(self)
+        if typ == 2:
+            return anova_type_2(self)
+        if typ == 3:
+            return anova_type_3(self)
+        raise ValueError(f"typ must be 1, 2 or 3 (sums of squares type); got {typ!r}")
 
     def coefficients(self, level: float = 0.95) -> pd.DataFrame:
         """One row per term: coef, std_err, t, p_value and the confidence interval."""
@@ -278,13 +589,38 @@ def _ssr_from_effects(
     return sst - sse
 
 
-def sandwich_meat(X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str) -> np.ndarray:
+def _mean(y: np.ndarray, w: np.ndarray | None) -> float:
+    """ȳ = Σwᵢyᵢ/Σwᵢ to full precision (one correction step)."""
+    y_bar = float(np.average(y, weights=w))
+    return y_bar + float(np.average(y - y_bar, weights=w))
+
+
+LEVERAGE_ONE = 1e-8  # 1 − hᵢ below this: the row is fitted exactly (leverage one)
+
+
+def sandwich_meat(
+    X: np.ndarray, resid: np.ndarray, sol: LeastSquaresFit, cov_type: str, labels: Any = None
+) -> np.ndarray:
     """Σᵢ ωᵢ sᵢsᵢ' with sᵢ = (X'X)⁻¹xᵢ (kept columns); ωᵢ = eᵢ² (HC0, HC1), eᵢ²/(1 − hᵢ) (HC2),
-    eᵢ²/(1 − hᵢ)² (HC3). A sum over rows, so blocks of rows add (HC1's n/(n − p) comes after)."""
+    eᵢ²/(1 − hᵢ)² (HC3). A sum over rows, so blocks of rows add (HC1's n/(n − p) comes after).
+
+    HC2 and HC3 are undefined for a row of leverage one (the fit passes through it whatever its
+    response): such rows are named (by ``labels``, else by position in the block) in an error.
+    """
     kept = ~sol.aliased
     e2 = resid**2
     if cov_type in ("HC2", "HC3"):
         one_minus_h = 1.0 - sol.leverage(X)
+        one = np.flatnonzero(one_minus_h < LEVERAGE_ONE)
+        if one.size:
+            names = [labels[i] for i in one[:5]] if labels is not None else [f"position {i}" for i in one[:5]]
+            raise ValueError(
+                f"cov_type={cov_type!r} divides each squared residual by "
+                f"(1 − h){'' if cov_type == 'HC2' else '²'}, "
+                f"and {one.size} row(s) have leverage h = 1 (fitted exactly whatever their response): "
+                f"{names}; their HC2/HC3 standard errors are undefined. Use cov_type='HC0' or 'HC1', "
+                "or drop the row(s)"
+            )
         e2 = e2 / (one_minus_h if cov_type == "HC2" else one_minus_h**2)
     scores = X[:, kept] @ sol.cov_unscaled[np.ix_(kept, kept)]  # row i: xᵢ'(X'X)⁻¹
     return scores.T @ (scores * e2[:, None])

@@ -34,12 +34,14 @@ import pandas as pd
 from formulaic import Formula
 
 from gradstat.linear.design import (
+    FINGERPRINT_MOD,
     Design,
     Missing,
     ResponseMoments,
     build_design,
     check_residual_df,
     missing_rows,
+    row_fingerprint,
 )
 from gradstat.linear.extended import DD, dd_add
 from gradstat.linear.lstsq import (
@@ -193,27 +195,33 @@ class FrameDesign:
         sample = frame.loc[design.row_labels[:SAMPLE_ROWS]]
         return Partial.of_block(design.X, design.y, dropped, tuple(design.column_names), sample)
 
-    def gram(self, frame: pd.DataFrame, kept: np.ndarray, scale: np.ndarray, bits: int) -> DD | None:
+    # each later pass also returns the block's row fingerprint, checked against the first pass's
+    def gram(
+        self, frame: pd.DataFrame, kept: np.ndarray, scale: np.ndarray, bits: int
+    ) -> tuple[DD | None, int]:
         design, _ = self.design(frame)
         if design is None:
-            return None
-        return reduce_gram(design.X, design.y, kept, scale[:-1], float(scale[-1]), bits)
+            return None, 0
+        g = reduce_gram(design.X, design.y, kept, scale[:-1], float(scale[-1]), bits)
+        return g, row_fingerprint(design.y)
 
-    def sse(self, frame: pd.DataFrame, z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
+    def sse(self, frame: pd.DataFrame, z: DD, kept: np.ndarray, scale: np.ndarray) -> tuple[float, int]:
         design, _ = self.design(frame)
         if design is None:
-            return 0.0
+            return 0.0, 0
         _, resid = fitted_dd(design.X, design.y, z, kept, scale[:-1], float(scale[-1]))
-        return float(resid @ resid)
+        return float(resid @ resid), row_fingerprint(design.y)
 
-    def meat(self, frame: pd.DataFrame, solution: LeastSquaresFit, cov_type: str) -> np.ndarray | None:
+    def meat(
+        self, frame: pd.DataFrame, solution: LeastSquaresFit, cov_type: str
+    ) -> tuple[np.ndarray | None, int]:
         """The block's part of the HC sandwich (a second pass, once the coefficients are known)."""
         design, _ = self.design(frame)
         if design is None:
-            return None
+            return None, 0
         kept = ~solution.aliased
         resid = design.y - design.X[:, kept] @ solution.coef[kept]
-        return sandwich_meat(design.X, resid, solution, cov_type)
+        return sandwich_meat(design.X, resid, solution, cov_type), row_fingerprint(design.y)
 
     def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, Levels], pd.DataFrame | None]:
         """Categorical variables of the block with their levels, and a few complete rows.
@@ -308,6 +316,7 @@ def fit_formula(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     needs_levels: bool = True,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
     if missing not in ("raise", "drop"):
@@ -327,20 +336,33 @@ def fit_formula(
             "state depends on all rows; out of core, write the transform with fixed constants"
         )
 
+    def checked(name: str, fn: Callable[[pd.DataFrame], tuple[T, int]], combine: Callable[[T, T], T]) -> T:
+        """A later pass over the source, refused when it yields other rows than the first pass."""
+        value, fingerprint = source.map_reduce(
+            fn, lambda a, b: (combine(a[0], b[0]), (a[1] + b[1]) % FINGERPRINT_MOD)
+        )
+        if fingerprint != partial.moments.fingerprint:
+            raise ValueError(
+                f"the data source gave different rows on the {name} pass than on the first pass over it "
+                f"({partial.moments.n} rows then; the rows' fingerprints differ): a callable or re-read "
+                "source must yield the same rows, in any order, every time it is read"
+            )
+        return value
+
     def gram(kept: np.ndarray, scale: np.ndarray, bits: int) -> DD:
-        g = source.map_reduce(lambda f: designer.gram(f, kept, scale, bits), add_gram)
+        g = checked("refinement (Gram)", lambda f: designer.gram(f, kept, scale, bits), add_gram)
         assert g is not None
         return g
 
     def sse(z: DD, kept: np.ndarray, scale: np.ndarray) -> float:
-        return source.map_reduce(lambda f: designer.sse(f, z, kept, scale), operator.add)
+        return checked("residual sum of squares", lambda f: designer.sse(f, z, kept, scale), operator.add)
 
     def meat(solution: LeastSquaresFit) -> np.ndarray:
-        total = source.map_reduce(lambda f: designer.meat(f, solution, cov_type), add_matrix)
+        total = checked(f"{cov_type} covariance", lambda f: designer.meat(f, solution, cov_type), add_matrix)
         assert total is not None
         return total
 
-    return finish(partial, prototype, gram, sse, cov_type, meat)
+    return finish(partial, prototype, gram, sse, cov_type, meat, rank_tol=rank_tol)
 
 
 def finish(
@@ -350,6 +372,8 @@ def finish(
     sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
     cov_type: CovType = "nonrobust",
     meat_pass: Callable[[LeastSquaresFit], np.ndarray] | None = None,
+    *,
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """Solve the combined ``R`` and wrap the same inference as the in-memory fit.
 
@@ -363,7 +387,9 @@ def finish(
     check_residual_df(prototype, m.n)
     scale = _scale_of(partial.amax)
     y_scale = float(scale[-1])
-    sol = solve_r(partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits))
+    sol = solve_r(
+        partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits), rank_tol=rank_tol
+    )
     if sol.refined:
         sse = sse_pass(sol.z, sol.kept, scale)
     else:
@@ -377,12 +403,15 @@ def finish(
         resid=empty,
         sse=sse,
         rank=sol.rank,
-        condition_number=sol.kappa,
+        condition_number=sol.kappa_equilibrated,
         refined=sol.refined,
         _r=sol.r1,
         _scale=scale[:-1],
         _chol=sol.chol,
         effects=sol.effects,
+        error_bound=sol.error_bound,
+        y_scale=y_scale,
+        cov_scaled=sol.cov_scaled,
     )
     design = replace(
         prototype,
@@ -492,6 +521,7 @@ def ols_stream(
     *,
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
+    rank_tol: float | None = None,
 ) -> OLSResults:
     """``ols`` on data read block by block (``pd.read_csv(path, chunksize=...)``, Parquet row groups).
 
@@ -500,7 +530,9 @@ def ols_stream(
     """
     stream = FrameStream(data)
     try:
-        return fit_formula(stream, formula, stream.columns, missing=missing, cov_type=cov_type)
+        return fit_formula(
+            stream, formula, stream.columns, missing=missing, cov_type=cov_type, rank_tol=rank_tol
+        )
     finally:
         stream.close()
 

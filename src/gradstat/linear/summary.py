@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,9 +61,14 @@ class Summary:
                 f"Coefficients not defined because of singularities (aliased): {', '.join(fit.aliased)}"
             )
         lines.append(
-            f"Residual standard error: {math.sqrt(fit.sigma2):.6g} on {fit.df_resid} degrees of freedom"
+            f"Residual standard error: {fit.sigma:.6g} on {fit.df_resid} degrees of freedom"
         )
         lines.append(f"R-squared: {fit.r_squared:.6g}, adjusted R-squared: {fit.adj_r_squared:.6g}")
+        sol = fit.solution
+        lines.append(
+            f"Condition number (unit-norm columns): {sol.condition_number:.3g}; estimated correct digits: "
+            f"{sol.correct_digits:.1f}" + (" (refined in double-double)" if sol.refined else "")
+        )
         if fit.df_model:
             lines.append(
                 f"F-statistic: {fit.f_statistic:.6g} on {fit.df_model} and {fit.df_resid} DF, "

@@ -30,20 +30,25 @@ class LinearRegressor(RegressorMixin, Estimator):
 
 
 def center_scale(
-    X: Array, y: Array, fit_intercept: bool, standardize: bool
+    X: Array, y: Array, fit_intercept: bool, standardize: bool, sample_weight: Array | None = None
 ) -> tuple[Array, Array, Array, float, Array]:
     """Centre (for an unpenalised intercept) and optionally standardise.
 
     Returns ``(Xs, yc, x_offset, y_offset, x_scale)`` (``Xs`` may be ``X`` itself) with
     ``Xs = (X − x_offset) / x_scale``; a model ``β_s`` fitted on ``Xs`` maps
     back as ``β = β_s / x_scale``, ``b = y_offset − x_offset'β``.
+
+    With ``sample_weight`` (scikit-learn's semantics) the offsets are the weighted means
+    Σwᵢxᵢ/Σwᵢ, the scales the weighted root mean squares, and the rows of ``Xs`` and ``yc``
+    come multiplied by √wᵢ, so that ‖yc − Xs β‖² = Σ wᵢ(yᵢ − b − xᵢ'β)².
     """
     p = X.shape[1]
+    w = sample_weight
     fit_intercept = check_flag(fit_intercept, "fit_intercept")
     standardize = check_flag(standardize, "standardize")
     if fit_intercept:
-        x_offset = X.mean(axis=0)
-        y_offset = float(y.mean())
+        x_offset = np.average(X, axis=0, weights=w)
+        y_offset = float(np.average(y, weights=w))
         Xs = X - x_offset
         yc = y - y_offset
     else:
@@ -57,7 +62,7 @@ def center_scale(
             raise ValueError(f"standardising needs at least 2 samples; got n_samples={X.shape[0]}")
         # root mean square of the (centred) columns: the population SD with an
         # intercept, the uncentred RMS without one (glmnet's convention)
-        x_scale = np.sqrt(np.mean(Xs**2, axis=0))
+        x_scale = np.sqrt(np.average(Xs**2, axis=0, weights=w))
         const = np.flatnonzero((X.max(axis=0) == X.min(axis=0)) if fit_intercept else (x_scale == 0))
         if const.size:
             raise ValueError(
@@ -66,4 +71,8 @@ def center_scale(
                 "(drop them, or pass standardize=False)"
             )
         Xs = Xs / x_scale
+    if w is not None:
+        root_w = np.sqrt(w)
+        Xs = Xs * root_w[:, None]
+        yc = yc * root_w
     return Xs, yc, x_offset, y_offset, x_scale

@@ -31,7 +31,30 @@ Simulate = Callable[[np.random.Generator], tuple[Any, Any]]
 
 @dataclass(frozen=True)
 class BiasVariance:
-    """Averages over the test points; ``per_point`` holds each point's terms."""
+    """The decomposition MSPE = Bias² + Var + σ², averaged over the test points; what
+    :func:`bias_variance` returns.
+
+    Parameters
+    ----------
+    bias2 : float
+        Mean over test points of (E f̂(x₀) − f(x₀))².
+    variance : float
+        Mean over test points of Var f̂(x₀) (divisor R, the number of replications).
+    noise : float
+        σ².
+    mspe : float
+        bias2 + variance + noise.
+    mspe_empirical : float
+        Mean squared error against fresh noisy responses, measured directly.
+    mspe_empirical_se : float
+        Its standard error over replications (``mspe_empirical`` ± 2 SE should cover ``mspe``).
+    mse_beta, mse_beta_se : float or None
+        E‖β̂ − β‖² and its SE, when the true β was given.
+    per_point : pandas.DataFrame
+        Each test point's terms.
+    n_rep : int
+        Replications.
+    """
 
     bias2: float
     variance: float
@@ -55,12 +78,53 @@ def bias_variance(
     seed: int = 0,
     beta: Any = None,
 ) -> BiasVariance:
-    """Refit ``make_estimator()`` on ``n_rep`` draws of ``simulate(rng)`` and decompose MSPE.
+    """Measure the bias–variance decomposition of an estimator by simulation.
 
-    ``x0`` (m, p) are test points with true means ``f0`` (m,); ``sigma`` is the
-    noise SD.  Variances use divisor R (so Bias² + Var is exactly the mean
-    squared deviation from f0).  ``mspe_empirical_se`` is the standard error
-    of ``mspe_empirical`` over replications.
+    Refits ``make_estimator()`` on ``n_rep`` data sets drawn by ``simulate(rng)`` and predicts at
+    the test points: MSPE(x₀) = Bias² + Var + σ², with Bias² and Var averaged over the points.
+    Variances use divisor R, so Bias² + Var is exactly the mean squared deviation from f(x₀).
+
+    Parameters
+    ----------
+    make_estimator : callable
+        No arguments; returns an unfitted estimator with ``fit`` and ``predict``.
+    simulate : callable
+        ``simulate(rng) -> (X, y)``, one training set drawn with the NumPy generator ``rng``.
+    x0 : array-like, shape (m, p)
+        Test points.
+    f0 : array-like, shape (m,)
+        True means f(x₀) at the test points.
+    sigma : float
+        Noise standard deviation σ ≥ 0.
+    n_rep : int, default 200
+        Replications (at least 2).
+    seed : int, default 0
+        Seed of the generator passed to ``simulate``.
+    beta : array-like, optional
+        The true coefficients, to report E‖β̂ − β‖² as well.
+
+    Returns
+    -------
+    BiasVariance
+        The averaged terms and the per-point table.
+
+    Raises
+    ------
+    ValueError
+        If ``f0`` and ``x0`` disagree in length, ``sigma`` is negative or ``n_rep`` < 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import OLS, bias_variance
+    >>> beta = np.array([1.0, -1.0])
+    >>> def simulate(rng):
+    ...     X = rng.normal(size=(30, 2))
+    ...     return X, X @ beta + rng.normal(size=30)
+    >>> x0 = np.array([[0.5, 0.5], [1.0, -1.0]])
+    >>> result = bias_variance(OLS, simulate, x0, x0 @ beta, sigma=1.0, n_rep=100)
+    >>> result.noise, bool(result.bias2 < 0.01)     # least squares is unbiased
+    (1.0, True)
     """
     X0 = check_X(x0, name="x0")
     truth = np.asarray(f0, dtype=np.float64).ravel()
@@ -131,11 +195,27 @@ def bias_variance_curve(
     beta: Any = None,
     name: str = "alpha",
 ) -> pd.DataFrame:
-    """``bias_variance`` for ``make_estimator(v)`` at each complexity value v.
+    """:func:`bias_variance` at each value of a complexity parameter.
 
-    Every value sees the same simulated data sets (common random numbers),
-    so differences along the curve are not Monte-Carlo noise.  One row per
-    value, column ``name`` holding it.
+    Every value sees the same simulated data sets (common random numbers), so differences
+    along the curve are not Monte-Carlo noise.
+
+    Parameters
+    ----------
+    make_estimator : callable
+        ``make_estimator(v)`` returns an unfitted estimator for complexity value ``v``.
+    values : iterable
+        The complexity values, e.g. ridge α's or numbers of predictors.
+    simulate, x0, f0, sigma, n_rep, seed, beta
+        As in :func:`bias_variance`.
+    name : str, default "alpha"
+        Name of the column holding the values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per value: the value, ``bias2``, ``variance``, ``noise``, ``mspe``,
+        ``mspe_empirical`` and its SE (and ``mse_beta`` when ``beta`` is given).
     """
     values = list(values)
     if not values:
@@ -163,8 +243,14 @@ def bias_variance_curve(
 class FirstColumns(RegressorMixin, Estimator):
     """Fit ``estimator`` on the first ``k`` predictors only (the notes' case ② uses three).
 
-    ``coef_`` is padded with zeros to all predictors, so E‖β̂ − β‖² compares
-    with the full β.
+    ``coef_`` is padded with zeros to all predictors, so E‖β̂ − β‖² compares with the full β.
+
+    Parameters
+    ----------
+    k : int, default 1
+        Number of leading columns of X to use.
+    estimator : estimator, optional
+        The model fitted on them; :class:`~gradstat.OLS` by default.
     """
 
     def __init__(self, k: int = 1, estimator: Any = None) -> None:

@@ -25,7 +25,7 @@ from gradstat.regularisation._validation import (
     check_tol,
 )
 from gradstat.regularisation.coordinate_descent import enet_path_gram, enet_path_naive
-from gradstat.validation import Array, ConvergenceWarning, check_X, check_y
+from gradstat.validation import Array, ConvergenceWarning, check_weights, check_X, check_y
 
 Precompute = bool | Literal["auto"]
 
@@ -57,6 +57,14 @@ def alpha_grid(
     if alpha_max <= np.finfo(np.float64).resolution:
         return np.full(n_alphas, np.finfo(np.float64).resolution)
     return np.logspace(np.log10(alpha_max * eps), np.log10(alpha_max), n_alphas)[::-1]
+
+
+def normalised_weights(sample_weight: Any, n: int) -> Array | None:
+    """Weights rescaled to sum to n (scikit-learn's elastic net): 1/(2n) Σ wᵢrᵢ² = 1/(2Σw) Σ wᵢrᵢ²."""
+    if sample_weight is None:
+        return None
+    w = check_weights(sample_weight, n)
+    return w * (n / w.sum())
 
 
 def use_gram(precompute: Precompute, n: int, p: int) -> bool:
@@ -176,11 +184,36 @@ def enet_path(
     fit_intercept: bool = False,
     standardize: bool = False,
 ) -> tuple[Array, Array]:
-    """Elastic-net coefficients along a decreasing α grid → ``(alphas, coefs)``.
+    """Elastic-net coefficients along a decreasing α grid, with warm starts.
 
-    ``coefs`` has shape (n_features, n_alphas), on the original scale of X.
-    As in scikit-learn the default fits no intercept (centre the data, or pass
-    ``fit_intercept=True``).
+    Minimises 1/(2n)‖y − Xβ − b‖² + α(ρ‖β‖₁ + (1 − ρ)/2 ‖β‖²) for every α on the grid. As in
+    scikit-learn the default fits no intercept (centre the data, or pass ``fit_intercept=True``).
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features)
+        The design.
+    y : array-like, shape (n_samples,)
+        The response.
+    l1_ratio : float, default 0.5
+        ρ in [0, 1].
+    alphas : array-like, optional
+        The grid; by default ``n_alphas`` log-spaced values from α_max down to ``eps`` · α_max.
+    n_alphas : int, default 100
+        Grid size when ``alphas`` is not given.
+    eps : float, default 1e-3
+        Ratio of the smallest to the largest α on the default grid.
+    tol, max_iter, precompute, standardize
+        As in :class:`ElasticNet`.
+    fit_intercept : bool, default False
+        Centre X and y first.
+
+    Returns
+    -------
+    alphas : numpy.ndarray
+        The grid, decreasing, shape (n_alphas,).
+    coefs : numpy.ndarray
+        β̂(α), shape (n_features, n_alphas), on the original scale of X.
     """
     Xa = check_X(X)
     ya = check_y(y, Xa.shape[0])
@@ -212,7 +245,37 @@ def lasso_path(
     fit_intercept: bool = False,
     standardize: bool = False,
 ) -> tuple[Array, Array]:
-    """Lasso coefficients along a decreasing α grid → ``(alphas, coefs)``; see ``enet_path``."""
+    """Lasso coefficients along a decreasing α grid: :func:`enet_path` with l1_ratio = 1.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features)
+        The design.
+    y : array-like, shape (n_samples,)
+        The response.
+    alphas, n_alphas, eps, tol, max_iter, precompute, fit_intercept, standardize
+        As in :func:`enet_path`.
+
+    Returns
+    -------
+    alphas : numpy.ndarray
+        The grid, decreasing.
+    coefs : numpy.ndarray
+        β̂(α), shape (n_features, n_alphas).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import lasso_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 3))
+    >>> y = X @ [2.0, 0.0, -1.0] + 0.1 * rng.normal(size=50)
+    >>> alphas, coefs = lasso_path(X - X.mean(0), y - y.mean(), n_alphas=5)
+    >>> coefs.shape, bool(abs(coefs[:, 0]).max() < 1e-12)     # at α_max every coefficient is zero
+    ((3, 5), True)
+    >>> (coefs[:, -1] != 0).tolist()                             # at the smallest α all are in
+    [True, True, True]
+    """
     return enet_path(
         X, y, l1_ratio=1.0, alphas=alphas, n_alphas=n_alphas, eps=eps, tol=tol,
         max_iter=max_iter, precompute=precompute, fit_intercept=fit_intercept,
@@ -223,8 +286,48 @@ def lasso_path(
 class ElasticNet(LinearRegressor):
     """Elastic net, minimising 1/(2n)‖y − Xβ − b‖² + α(ρ‖β‖₁ + (1 − ρ)/2 ‖β‖²), ρ = l1_ratio.
 
-    Attributes: ``coef_``, ``intercept_``, ``n_iter_`` (coordinate sweeps),
-    ``dual_gap_`` (in the objective's units).
+    scikit-learn's objective; solved by coordinate descent (compiled), convergence judged by the
+    duality gap.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Overall penalty α ≥ 0.
+    l1_ratio : float, default 0.5
+        ρ in [0, 1]: 1 is the lasso, 0 ridge (with this objective's scaling).
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept (X and y are centred first).
+    standardize : bool, default False
+        Penalise standardised coefficients (columns scaled to unit population SD);
+        ``coef_`` is always reported on the original scale of X.
+    precompute : {"auto", True, False}, default "auto"
+        Coordinate descent on the Gram matrix X'X (``True``; pays when n > p) or on residuals.
+    max_iter : int, default 1000
+        Most coordinate sweeps per α.
+    tol : float, default 1e-4
+        Convergence when the duality gap falls below ``tol`` times ‖y‖²/n (scikit-learn's scaling).
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray
+        β̂ on the original scale of X.
+    intercept_ : float
+        b̂.
+    n_iter_ : int
+        Coordinate sweeps used.
+    dual_gap_ : float
+        Final duality gap, in the objective's units.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` sweeps do not reach ``tol``.
+
+    Notes
+    -----
+    ``fit(X, y, sample_weight)`` minimises 1/(2Σwᵢ) Σ wᵢ(yᵢ − xᵢ'β − b)² + the same penalty
+    (scikit-learn's semantics: the weights are rescaled to sum to n, so their scale does not
+    matter, and the centring uses weighted means).
     """
 
     def __init__(
@@ -245,15 +348,16 @@ class ElasticNet(LinearRegressor):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X: Any, y: Any) -> Self:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         alpha = check_alpha(self.alpha)
         ratio = check_l1_ratio(self.l1_ratio)
         iters = check_positive_int(self.max_iter, "max_iter")
         tol = check_tol(self.tol)
         Xa, ya = self._validate_fit(X, y)
         grid = check_path_alphas([alpha])
+        sw = normalised_weights(sample_weight, Xa.shape[0])
         Xs, yc, x_off, y_off, x_scale = center_scale(
-            Xa, ya, self.fit_intercept, self.standardize
+            Xa, ya, self.fit_intercept, self.standardize, sw
         )
         solved = solve_path(
             Xs, yc, grid, ratio, tol=tol, max_iter=iters, precompute=self.precompute
@@ -267,7 +371,48 @@ class ElasticNet(LinearRegressor):
 
 
 class Lasso(ElasticNet):
-    """Lasso, minimising 1/(2n)‖y − Xβ − b‖² + α‖β‖₁ (``ElasticNet`` with l1_ratio = 1)."""
+    """Lasso, minimising 1/(2n)‖y − Xβ − b‖² + α‖β‖₁ (:class:`ElasticNet` with l1_ratio = 1).
+
+    The notes leave the scaling of λ open; this is scikit-learn's, so α here is sklearn's α
+    (glmnet's λ with the same 1/(2n)).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Penalty α ≥ 0.
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept (X and y are centred first).
+    standardize : bool, default False
+        Penalise standardised coefficients (columns scaled to unit population SD);
+        ``coef_`` is always reported on the original scale of X.
+    precompute : {"auto", True, False}, default "auto"
+        Coordinate descent on the Gram matrix X'X (``True``; pays when n > p) or on residuals.
+    max_iter : int, default 1000
+        Most coordinate sweeps per α.
+    tol : float, default 1e-4
+        Convergence when the duality gap falls below ``tol`` times ‖y‖²/n (scikit-learn's scaling).
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray
+        β̂ on the original scale of X; exact zeros for the dropped predictors.
+    intercept_ : float
+        b̂.
+    n_iter_ : int
+        Coordinate sweeps used.
+    dual_gap_ : float
+        Final duality gap.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import Lasso
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 4))
+    >>> y = 3.0 * X[:, 0] + 0.1 * rng.normal(size=100)
+    >>> (Lasso(alpha=0.1).fit(X, y).coef_ != 0).tolist()     # only the real predictor survives
+    [True, False, False, False]
+    """
 
     def __init__(
         self,

@@ -24,7 +24,23 @@ def _axes(ax: Axes | None) -> Axes:
 def plot_coef_path(
     alphas: Any, coefs: Any, feature_names: Sequence[str] | None = None, ax: Axes | None = None
 ) -> Axes:
-    """β̂_j(α) against log α, with the number of non-zero coefficients on a top axis."""
+    """Coefficient paths: β̂_j(α) against log α, with the number of non-zero coefficients on a top axis.
+
+    Parameters
+    ----------
+    alphas : array-like, shape (n_alphas,)
+        The penalties.
+    coefs : array-like, shape (n_features, n_alphas)
+        The coefficients, as :func:`lasso_path` returns them.
+    feature_names : sequence of str, optional
+        Labels for the legend.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     a = np.asarray(alphas, dtype=np.float64)
     c = np.asarray(coefs, dtype=np.float64)
     ax = _axes(ax)
@@ -50,9 +66,18 @@ def plot_coef_path(
 
 
 def plot_cv_curve(model: Any, ax: Axes | None = None) -> Axes:
-    """Mean CV error ± 1 SE against log α, marking the minimum and the 1-SE choice.
+    """Mean cross-validation error ± 1 SE against log α, marking the minimum and the 1-SE choice.
 
-    ``model`` is a fitted ``LassoCV``, ``ElasticNetCV`` or ``RidgeCV``.
+    Parameters
+    ----------
+    model : LassoCV, ElasticNetCV or RidgeCV
+        A fitted cross-validated model.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     alphas = np.asarray(model.alphas_, dtype=np.float64)
     if alphas.ndim == 2:  # several l1_ratio: show the chosen one
@@ -72,9 +97,24 @@ def plot_cv_curve(model: Any, ax: Axes | None = None) -> Axes:
 def plot_bias_variance(
     curve: pd.DataFrame, name: str | None = None, log_x: bool | None = None, ax: Axes | None = None
 ) -> Axes:
-    """Bias², variance and MSPE against the complexity parameter of ``bias_variance_curve``.
+    """Bias², variance and MSPE against the complexity parameter of :func:`bias_variance_curve`.
 
     The empirical MSPE is drawn with ± 2 SE bars: it should cover the sum.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        What :func:`bias_variance_curve` returns.
+    name : str, optional
+        The column holding the complexity values; guessed from ``curve`` by default.
+    log_x : bool, optional
+        Log scale for the x axis; by default when the values span more than a factor of 100.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     name = name if name is not None else str(curve.columns[0])
     x = curve[name].to_numpy(dtype=np.float64)

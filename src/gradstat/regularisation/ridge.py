@@ -13,7 +13,7 @@ import scipy.linalg
 
 from gradstat.regularisation._base import LinearRegressor, center_scale
 from gradstat.regularisation._validation import check_alpha, check_alphas
-from gradstat.validation import Array, check_flag, check_X, check_y
+from gradstat.validation import Array, check_flag, check_weights, check_X, check_y
 
 
 def _rank_deficient_error(rank: int, p: int) -> ValueError:
@@ -82,15 +82,51 @@ def ridge_from_r(
 class Ridge(LinearRegressor):
     """Ridge regression, minimising ‖y − Xβ − b‖² + α‖β‖².
 
+    The intercept b is not penalised. Dask arrays (chunked by rows) are fitted out of core: the
+    rows are reduced to the triangle R of [1 | X | y] by TSQR and ridge is least squares on the
+    augmented [R; √α I].
+
     Parameters
     ----------
-    alpha : penalty α ≥ 0 (α = 0 is least squares and needs a full-rank design).
-    fit_intercept : fit an unpenalised intercept by centring X and y.
-    standardize : penalise standardised coefficients (columns scaled to unit
-        population SD); ``coef_`` is always reported on the original scale.
+    alpha : float, default 1.0
+        Penalty α ≥ 0 (α = 0 is least squares and needs a full-rank design).
+    fit_intercept : bool, default True
+        Fit an unpenalised intercept by centring X and y.
+    standardize : bool, default False
+        Penalise standardised coefficients (columns scaled to unit population SD); ``coef_`` is
+        always reported on the original scale.
 
     Dask arrays (chunked by rows) are fitted out of core: the rows are reduced to the
     triangle R of [1 | X | y] by TSQR and ridge is least squares on an augmented R.
+
+    ``fit(X, y, sample_weight)`` minimises Σ wᵢ(yᵢ − xᵢ'β − b)² + α‖β‖² (scikit-learn's
+    semantics: the weights are not normalised, so multiplying them by k acts as α/k).
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray
+        β̂, one per column of X.
+    intercept_ : float
+        b̂ (0.0 without an intercept).
+
+    See Also
+    --------
+    RidgeCV : α chosen by leave-one-out, GCV or k-fold cross-validation.
+    ridge_path : β̂ for many α from one SVD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import Ridge
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]])
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> Ridge(alpha=0.0).fit(X, y).coef_.round(6).tolist()     # least squares
+    [1.0, 2.0]
+    >>> Ridge(alpha=1.0).fit(X, y).coef_.round(4).tolist()     # shrunk towards 0
+    [0.6667, 0.8571]
+    >>> Xc, yc = X - X.mean(0), y - y.mean()                   # the same, from its formula
+    >>> np.linalg.solve(Xc.T @ Xc + np.eye(2), Xc.T @ yc).round(4).tolist()
+    [0.6667, 0.8571]
     """
 
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, standardize: bool = False) -> None:
@@ -98,11 +134,13 @@ class Ridge(LinearRegressor):
         self.fit_intercept = fit_intercept
         self.standardize = standardize
 
-    def fit(self, X: Any, y: Any) -> Self:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         alpha = check_alpha(self.alpha)
         check_flag(self.fit_intercept, "fit_intercept")
         check_flag(self.standardize, "standardize")
         if _is_dask(X) or _is_dask(y):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported for in-memory X and y only")
             from gradstat.linear.distributed import r_factor_arrays
 
             R, n = r_factor_arrays(X, y, self.fit_intercept)
@@ -110,14 +148,28 @@ class Ridge(LinearRegressor):
             self.coef_, self.intercept_ = ridge_from_r(R, n, alpha, self.fit_intercept, self.standardize)
             return self
         Xa, ya = self._validate_fit(X, y)
-        Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, self.fit_intercept, self.standardize)
+        sw = None if sample_weight is None else check_weights(sample_weight, Xa.shape[0])
+        Xs, yc, x_off, y_off, x_scale = center_scale(Xa, ya, self.fit_intercept, self.standardize, sw)
         self.coef_ = ridge_solve(Xs, yc, alpha) / x_scale
         self.intercept_ = float(y_off - x_off @ self.coef_)
         return self
 
 
 class RidgePath(NamedTuple):
-    """Ridge coefficients for every α, from one SVD of the (centred) design."""
+    """Ridge coefficients for every α, from one SVD of the (centred) design; :func:`ridge_path`
+    returns it.
+
+    Parameters
+    ----------
+    alphas : numpy.ndarray
+        The penalties, shape (n_alphas,).
+    coefs : numpy.ndarray
+        β̂(α), shape (n_features, n_alphas).
+    intercepts : numpy.ndarray
+        b̂(α), shape (n_alphas,) (zeros without an intercept).
+    df : numpy.ndarray
+        Effective degrees of freedom df(α) = Σ d²/(d² + α), shape (n_alphas,).
+    """
 
     alphas: Array
     coefs: Array  # (n_features, n_alphas)
@@ -133,10 +185,45 @@ def ridge_path(
     fit_intercept: bool = False,
     standardize: bool = False,
 ) -> RidgePath:
-    """β̂(α) = V diag(d/(d² + α)) U'y for all α from one SVD X = UDV'.
+    """Ridge coefficients for many α at once: β̂(α) = V diag(d/(d² + α)) U'y from one SVD X = UDV'.
 
     With ``fit_intercept=False`` (the default, as in the notes) this is exactly
     (X'X + αI)⁻¹X'y; with ``True`` X and y are centred first.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features)
+        The design.
+    y : array-like, shape (n_samples,)
+        The response.
+    alphas : array-like
+        Penalties α ≥ 0, in any order.
+    fit_intercept : bool, default False
+        Centre X and y and report the intercepts.
+    standardize : bool, default False
+        Penalise standardised coefficients; reported on the original scale.
+
+    Returns
+    -------
+    RidgePath
+        ``alphas``, ``coefs`` (n_features, n_alphas), ``intercepts`` and ``df``.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite α, or X and y of different lengths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import ridge_path
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> path = ridge_path(X, np.array([1.0, 2.0, 3.0]), [0.0, 1.0])
+    >>> path.coefs.round(4)       # α = 1: (X'X + I)⁻¹X'y = [7, 11]/8
+    array([[1.   , 0.875],
+           [2.   , 1.375]])
+    >>> path.df.tolist()          # X'X has eigenvalues 3 and 1: df(1) = 3/4 + 1/2
+    [2.0, 1.25]
     """
     Xa = check_X(X)
     ya = check_y(y, Xa.shape[0])
