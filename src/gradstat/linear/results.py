@@ -40,7 +40,16 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 
 class PerfectFitWarning(UserWarning):
-    """The residuals vanish next to the fitted values: t and F statistics are meaningless (R warns too)."""
+    """The residuals vanish next to the fitted values: t and F statistics are meaningless.
+
+    R's ``summary.lm`` warns in the same case ("essentially perfect fit: summary may be
+    unreliable"); the coefficients are still the least-squares solution.
+
+    Parameters
+    ----------
+    message : str
+        Names the formula and the size of the residuals against the fitted values.
+    """
 
 
 class CollinearityWarning(UserWarning):
