@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gradstat.nn import GRU, LSTM, RNN, Dense, Layer, ReLU, Sequential
+from gradstat.nn import GRU, LSTM, RNN
 from gradstat.nn.layers import recurrent_kernels
 from gradstat.nn.threads import (
     SMALL_PRODUCT,
@@ -85,46 +85,3 @@ def test_a_lone_product_gets_one_thread_only_when_small(no_user_setting):
             assert blas_threads() == {1}
         with product_of_size(SMALL_PRODUCT):
             assert blas_threads() == {2}
-
-
-class Probe(Layer):
-    """Records the BLAS threads seen in its forward and backward passes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[int] = []
-
-    def forward(self, x):
-        self.seen.append(max(blas_threads()))
-        return x
-
-    def backward(self, grad_output, *, input_grad=True):
-        self.seen.append(max(blas_threads()))
-        return grad_output
-
-
-@pytest.mark.parametrize(
-    ("batch", "width", "threads"),
-    [(64, 128, 1), (512, 1024, 2)],  # 64·128·128 ≈ 1e6 multiply-adds: small; 512·1024² ≈ 5e8: large
-)
-def test_a_network_whose_products_are_all_small_runs_each_pass_on_one_thread(
-    no_user_setting, batch, width, threads
-):
-    probe = Probe()
-    model = Sequential([Dense(width, width, seed=0), probe, ReLU(), Dense(width, 4, seed=1)])
-    x = np.ones((batch, width), np.float32)
-    with threadpool_limits(2, user_api="blas"):
-        for _ in range(2):  # the first pass measures the products, the second uses the decision
-            model.backward(model.forward(x))
-        assert blas_threads() == {2}  # restored after each pass
-    assert probe.seen[2:] == [threads, threads], probe.seen
-
-
-def test_a_network_pass_keeps_the_users_thread_count(monkeypatch):
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    probe = Probe()
-    model = Sequential([Dense(8, 8, seed=0), probe])
-    with threadpool_limits(2, user_api="blas"):
-        for _ in range(2):
-            model.backward(model.forward(np.ones((4, 8), np.float32)))
-    assert probe.seen[2:] == [2, 2]

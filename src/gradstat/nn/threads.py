@@ -7,10 +7,7 @@ splits and synchronises its threads for each such call, so that on two cores a s
 longer than on one. gradstat therefore runs each *sequence* of small products — a recurrent
 layer's loop over time, forward or backward — with BLAS limited to one thread, and leaves
 the large products before and after the loop to every core. A lone product, such as a
-convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds, and a
-``Sequential`` whose largest product (measured on its previous pass) is below it runs each
-whole forward and backward pass on one thread: switching the thread count per product costs
-more than it saves (LeNet-5 inference on two cores: 480 ms a pass switching, 234 ms not).
+convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set

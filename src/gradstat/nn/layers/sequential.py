@@ -15,7 +15,6 @@ import numpy as np
 from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualified_name
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import Adam, Optimiser
-from gradstat.nn.threads import SMALL_PRODUCT, product_of_size
 from gradstat.nn.training.data import check_inputs, check_targets
 
 if TYPE_CHECKING:
@@ -54,9 +53,6 @@ class Sequential(Container):
                 raise TypeError(f"layer {i} of Sequential is {type(layer).__name__}, not a Layer")
         self.input_shape = None if input_shape is None else _sample_shape(input_shape)
         self._checked: Shape | None = None
-        # multiply-adds of the largest product in the last forward pass: a pass whose products
-        # are all small runs on one BLAS thread as a whole (``gradstat.nn.threads``)
-        self._largest_product = SMALL_PRODUCT
         if self.input_shape is not None:
             self._check_chain((None, *self.input_shape))
         self.history_: dict[str, list[float]] = {}
@@ -74,20 +70,15 @@ class Sequential(Container):
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
-        largest = 0
-        with product_of_size(self._largest_product):  # decided on the previous pass's sizes
-            for layer in self.layers:
-                x = layer.forward(x)
-                largest = max(largest, multiply_adds(layer, x))
-        self._largest_product = largest
+        for layer in self.layers:
+            x = layer.forward(x)
         return x
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Backpropagate ∂E/∂out through the layers in reverse; returns ∂E/∂input."""
         g = grad_output
-        with product_of_size(self._largest_product):
-            for i in range(len(self.layers) - 1, -1, -1):
-                g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
+        for i in range(len(self.layers) - 1, -1, -1):
+            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
         return g
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -250,12 +241,3 @@ class Sequential(Container):
         X = check_inputs(X, "X")
         y = check_targets(y, len(X), "y", "X")
         return evaluate(self, X, y, loss)
-
-
-def multiply_adds(layer: Layer, output: np.ndarray) -> int:
-    """Multiply-adds of a layer's product: each output value sums weight.size / out_channels
-    products (Dense: in_features; Conv: in_channels × kernel size); 0 for layers without one."""
-    weight = layer.params.get("weight")
-    if weight is None or weight.ndim < 2:
-        return 0
-    return int(output.size) * (int(weight.size) // int(weight.shape[0]))
