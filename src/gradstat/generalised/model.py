@@ -26,23 +26,12 @@ from gradstat.generalised.families import Family, resolve
 from gradstat.generalised.irls import IRLSFit, irls
 from gradstat.generalised.results import GLMResults
 from gradstat.generalised.separation import SeparationWarning, find_separation
-from gradstat.linear.design import Design, Missing, build_design
+from gradstat.linear.design import Design, Missing, as_frame, build_design
 from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.results import warn_aliased
 from gradstat.validation import ConvergenceWarning, check_flag, check_y
 
 _CBIND = re.compile(r"^\s*cbind\s*\((?P<args>.*)\)\s*$", re.DOTALL)
-
-
-def _frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    try:
-        return pd.DataFrame(data)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"data must be a pandas DataFrame (or dict of columns), got {type(data).__name__}"
-        ) from exc
 
 
 def _split_cbind(formula: str) -> tuple[str, str, str] | None:
@@ -129,7 +118,7 @@ def glm(
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if not (isinstance(tol, float | int) and 0 < tol < 1):
         raise ValueError(f"tol must be in (0, 1), got {tol!r}")
-    frame = _frame(data)
+    frame = as_frame(data)
     w_all = _per_row(weights, frame, "weights")
     off_all = _per_row(offset, frame, "offset")
     if w_all is not None and np.any(w_all < 0):

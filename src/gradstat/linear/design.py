@@ -115,7 +115,8 @@ class Design:
             )
 
 
-def _as_frame(data: Any) -> pd.DataFrame:
+def as_frame(data: Any) -> pd.DataFrame:
+    """``data`` as a DataFrame (a dict of columns is converted), else a TypeError saying so."""
     if isinstance(data, pd.DataFrame):
         return data
     try:
@@ -290,7 +291,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     """
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
-    frame = _as_frame(data)
+    frame = as_frame(data)
     parsed = parse_formula(formula)
     if not hasattr(parsed, "lhs") or len(parsed.lhs) == 0:
         raise ValueError(f"formula {formula!r} has no response; write it as 'y ~ x1 + x2'")
@@ -374,7 +375,7 @@ _NUMPY_SCALAR = re.compile(r"np\.\w+\(([^)]*)\)")  # np.int64(5) -> 5
 
 def new_design(design: Design, data: Any) -> np.ndarray:
     """The design matrix of new rows under the fitted model's coding (same columns, same levels)."""
-    frame = _as_frame(data)
+    frame = as_frame(data)
     spec = design.spec
     needed = sorted(str(v) for v in spec.required_variables)
     absent = [v for v in needed if v not in frame.columns]
