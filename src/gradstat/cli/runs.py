@@ -6,20 +6,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from gradstat.nn.io import write_atomically
 
 RUN_FILE = "run.json"
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1."""
+def integer(text: str) -> int:
+    """``text`` as an int, else argparse's error."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
+    value = integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
@@ -27,10 +32,7 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     """argparse type: an integer ≥ 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
@@ -75,12 +77,5 @@ def check_resume(directory: Path, options: dict[str, Any]) -> None:
 
 
 def save_run_options(directory: Path, options: dict[str, Any]) -> None:
-    """Write ``options`` to ``directory/run.json`` (atomically)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{RUN_FILE}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(options, f, indent=1)
-        os.replace(tmp, directory / RUN_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``options`` to ``directory/run.json`` (atomically, see ``gradstat.nn.io``)."""
+    write_atomically(directory / RUN_FILE, json.dumps(options, indent=1).encode())

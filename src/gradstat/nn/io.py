@@ -212,11 +212,12 @@ def _write(
         meta["epoch"] = str(int(epoch))
     meta["checksum"] = _checksum(tensors)
     data = safetensors.numpy.save(tensors, metadata=meta)
-    _atomic_write(path, data, keep_previous=epoch is not None)
+    write_atomically(path, data, keep_previous=epoch is not None)
 
 
-def _atomic_write(path: pathlib.Path, data: bytes, keep_previous: bool) -> None:
-    """Write ``data`` to ``path`` through a flushed temporary file and an atomic rename."""
+def write_atomically(path: pathlib.Path, data: bytes, *, keep_previous: bool = False) -> None:
+    """Write ``data`` to ``path`` through a flushed temporary file and an atomic rename, with
+    the user's umask; ``keep_previous`` keeps the file it replaces as ``path.prev``."""
     directory = path.parent
     _clear_stale_temporaries(path)
     tmp = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"

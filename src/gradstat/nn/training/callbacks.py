@@ -18,15 +18,13 @@ import csv
 import json
 import logging
 import math
-import os
 import pathlib
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradstat.nn.io import save_checkpoint
+from gradstat.nn.io import save_checkpoint, write_atomically
 from gradstat.nn.optim.schedules import ReduceLROnPlateau, Schedule
 
 if TYPE_CHECKING:
@@ -225,15 +223,8 @@ def _state_path(checkpoint: pathlib.Path) -> pathlib.Path:
 
 
 def _write_json(path: pathlib.Path, content: Any) -> None:
-    """Write ``content`` as JSON to ``path`` through a temporary file renamed over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(content, f)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``content`` as JSON to ``path`` atomically (see ``gradstat.nn.io``)."""
+    write_atomically(path, json.dumps(content).encode())
 
 
 class LearningRateScheduler(Callback):
