@@ -20,14 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gradstat.linear.summary import significance_stars
-
-
-def format_p_value(p: float) -> str:
-    """A p-value as R prints it: three significant digits, ``< 2e-16`` below that."""
-    if not np.isfinite(p):
-        return "NaN"
-    return "< 2e-16" if p < 2e-16 else f"{p:.3g}"
+from gradstat.linear.summary import format_p_value, significance_stars
 
 
 class ResultsBase:

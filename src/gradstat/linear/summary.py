@@ -49,7 +49,7 @@ class Summary:
         table[""] = [significance_stars(p) for p in table["p_value"]]
         return table.to_string(
             float_format=lambda v: f"{v:.6g}",
-            formatters={"p_value": _format_p},
+            formatters={"p_value": format_p_value},
             na_rep="NaN",
         )
 
@@ -72,7 +72,7 @@ class Summary:
         if fit.df_model:
             lines.append(
                 f"F-statistic: {fit.f_statistic:.6g} on {fit.df_model} and {fit.df_resid} DF, "
-                f"p-value: {_format_p(fit.f_p_value)}"
+                f"p-value: {format_p_value(fit.f_p_value)}"
             )
         return lines
 
@@ -102,7 +102,8 @@ class Summary:
         return f"<div><p>{head}</p>{table}<p>{foot}</p></div>"
 
 
-def _format_p(p: float) -> str:
+def format_p_value(p: float) -> str:
+    """A p-value as R prints it: three significant digits, ``< 2e-16`` below that."""
     if not np.isfinite(p):
         return "NaN"
     return "< 2e-16" if p < 2e-16 else f"{p:.3g}"
