@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from gradstat.linear.design import INTERCEPT, Design, Missing
-from gradstat.linear.extended import DD
-from gradstat.linear.lstsq import LeastSquaresFit, fitted_dd, reduce_gram
+from gradstat.linear.kernels import DD, fitted_dd, reduce_gram
+from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.results import CovType, OLSResults, sandwich_meat
 from gradstat.linear.streaming import AtBlock, Partial, add_gram, add_matrix, finish, fit_formula
 

@@ -5,7 +5,7 @@ Householder ``R`` factor of its scaled ``[X S | y t]`` (TSQR, never ``X'X``), it
 the response moments ``(n, ȳ, M2)`` and the count of rows dropped for missing values.  Two
 partials combine exactly as two row blocks would (``R <- qr([R_a; R_b])`` after rescaling both
 to the common power-of-two column scale; moments by Chan's formula), so partials reduce in any
-tree.  From the final ``R`` the solver of :mod:`gradstat.linear.lstsq` gives coefficients,
+tree.  From the final ``R`` the kernels of :mod:`gradstat.linear.kernels` give coefficients,
 ``(X'X)⁻¹``, the effects ``Q'y`` and SSE = ``R[k, k]²``; an ill-conditioned design takes a second
 pass for the exact double-double Gram (refinement) and a third for the residual sum of squares.
 
@@ -43,25 +43,21 @@ from gradstat.linear.design import (
     missing_rows,
     row_fingerprint,
 )
-from gradstat.linear.extended import DD, dd_add
-from gradstat.linear.lstsq import (
-    LeastSquaresFit,
+from gradstat.linear.kernels import (
+    DD,
+    combine_gram,
     combine_r,
     fitted_dd,
     reduce_gram,
     reduce_r,
+    scale_of_max,
     solve_r,
 )
+from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.results import CovType, OLSResults, sandwich_meat, warn_aliased
 
 T = TypeVar("T")
 SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
-
-
-def _scale_of(amax: np.ndarray) -> np.ndarray:
-    """Powers of two ``s`` with ``amax s`` in ``[1/2, 1)`` (1 for a zero column), as ``column_scale``."""
-    _, exponent = np.frexp(amax)
-    return np.ldexp(1.0, -np.clip(exponent, -1021, 1023))
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class Partial:
         if X.shape[0] == 0:
             return Partial(None, np.zeros(X.shape[1] + 1), ResponseMoments(0, 0.0, 0.0), n_dropped, columns)
         amax = np.concatenate([np.abs(X).max(axis=0), [np.abs(y).max()]])
-        s = _scale_of(amax)
+        s = scale_of_max(amax)
         r = reduce_r(X, y, s[:-1], float(s[-1]))
         return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
 
@@ -94,7 +90,7 @@ class Partial:
         """R of ``[X | y]`` itself: the scaling by powers of two undone (exactly)."""
         if self.r is None:
             raise ValueError("no rows: there is no R factor")
-        return self.r / _scale_of(self.amax)
+        return self.r / scale_of_max(self.amax)
 
     def combine(self, other: Partial) -> Partial:
         if self.columns is not None and other.columns is not None and self.columns != other.columns:
@@ -109,9 +105,9 @@ class Partial:
             base = other if self.r is None else self
             return replace(base, n_dropped=dropped, columns=columns, sample=sample)
         amax = np.maximum(self.amax, other.amax)
-        s = _scale_of(amax)
+        s = scale_of_max(amax)
         # powers of two: the rescaling is exact, and Householder QR commutes with it
-        r = combine_r(self.r * (s / _scale_of(self.amax)), other.r * (s / _scale_of(other.amax)))
+        r = combine_r(self.r * (s / scale_of_max(self.amax)), other.r * (s / scale_of_max(other.amax)))
         return Partial(r, amax, self.moments.combine(other.moments), dropped, columns, sample)
 
 
@@ -282,7 +278,7 @@ def add_gram(a: DD | None, b: DD | None) -> DD | None:
     """The sum of two partial Gram matrices in double-double; None is an empty partition."""
     if a is None or b is None:
         return b if a is None else a
-    return dd_add(a, b)
+    return combine_gram(a, b)
 
 
 def add_matrix(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
@@ -385,7 +381,7 @@ def finish(
     if m.m2 == 0.0:
         raise ValueError(f"response {prototype.response!r} is constant: there is nothing to explain")
     check_residual_df(prototype, m.n)
-    scale = _scale_of(partial.amax)
+    scale = scale_of_max(partial.amax)
     y_scale = float(scale[-1])
     sol = solve_r(
         partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits), rank_tol=rank_tol
