@@ -79,40 +79,47 @@ class ResponseMoments:
         )
 
 
-@dataclass(frozen=True)
-class Design:
-    """A materialised design: X (n, k), the response y, and how columns group into terms."""
+@dataclass(frozen=True, kw_only=True)
+class DesignLayout:
+    """A design without its rows: the column names, how columns group into terms, the formula's coding.
 
-    X: np.ndarray
-    y: np.ndarray
+    An out-of-core fit (Dask, streaming) keeps only this; an in-memory fit keeps a :class:`Design`.
+    """
+
     column_names: list[str]
     terms: dict[str, list[int]]  # term label -> column positions, in formula order
     has_intercept: bool
     response: str
     formula: str
-    row_labels: pd.Index
     n_dropped: int
     spec: Any = None  # formulaic ModelSpec of the right-hand side, for new data
     reparametrisation: list[ExactMap] = field(default_factory=list)  # fitted basis -> raw powers
-    # out-of-core fits (Dask, streaming): X and y hold no rows, the response is summarised here
-    moments: ResponseMoments | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design(DesignLayout):
+    """A materialised design: X (n, k), the response y and the labels of its rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    row_labels: pd.Index
 
     @property
     def nobs(self) -> int:
-        return self.X.shape[0] if self.moments is None else self.moments.n
+        return self.X.shape[0]
 
-    @property
-    def out_of_core(self) -> bool:
-        return self.moments is not None
-
-    def require_rows(self, what: str) -> None:
-        """Row-level quantities exist only for in-memory fits."""
-        if self.moments is not None:
-            raise ValueError(
-                f"{what} needs the rows of the data, which an out-of-core (Dask / streaming) fit does not "
-                f"keep (n = {self.moments.n}); fit in memory (gradstat.ols(formula, data=pandas_frame)) "
-                "on the rows you need"
-            )
+    def layout(self) -> DesignLayout:
+        """The design without its rows."""
+        return DesignLayout(
+            column_names=self.column_names,
+            terms=self.terms,
+            has_intercept=self.has_intercept,
+            response=self.response,
+            formula=self.formula,
+            n_dropped=self.n_dropped,
+            spec=self.spec,
+            reparametrisation=self.reparametrisation,
+        )
 
 
 def as_frame(data: Any) -> pd.DataFrame:
@@ -267,7 +274,7 @@ def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> p
     )
 
 
-def check_residual_df(design: Design, n: int) -> None:
+def check_residual_df(design: DesignLayout, n: int) -> None:
     """Least squares needs more rows than parameters: say n and p when it has none left."""
     k = len(design.column_names)
     if n <= k:
@@ -373,7 +380,7 @@ _UNSEEN = re.compile(r"\{([^}]*)\}")
 _NUMPY_SCALAR = re.compile(r"np\.\w+\(([^)]*)\)")  # np.int64(5) -> 5
 
 
-def new_design(design: Design, data: Any) -> np.ndarray:
+def new_design(design: DesignLayout, data: Any) -> np.ndarray:
     """The design matrix of new rows under the fitted model's coding (same columns, same levels)."""
     frame = as_frame(data)
     spec = design.spec

@@ -69,6 +69,11 @@ class LeastSquaresFit:
     cov_scaled: np.ndarray | None = None
 
     @property
+    def r(self) -> np.ndarray:
+        """``R`` (rank, rank) of the Householder QR of the scaled kept columns ``X[:, kept] S``."""
+        return self._r
+
+    @property
     def column_scales(self) -> np.ndarray:
         """Powers of two ``S`` with the columns of ``X S`` of largest entry in [1/2, 1)."""
         return self._scale

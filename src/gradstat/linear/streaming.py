@@ -14,8 +14,9 @@ Passes over the data: (1) categorical levels, only when the formula has a catego
 ``pd.read_csv(..., chunksize=...)``) is spooled to a temporary folder on its first pass when a
 later pass may be needed; a list of frames or a callable returning a fresh iterator is re-read.
 
-Row-level quantities (fitted values, residuals, leverage, HC covariances) need the rows: the
-results object raises a clear error for them (refit in memory on the rows needed).
+The results are an :class:`~gradstat.linear.results.OutOfCoreOLSResults`: every statistic of the
+sufficient statistics; row-level quantities (fitted values, residuals, leverage) need the rows and
+raise a clear error (refit in memory on the rows needed); HC covariances take one more pass.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from formulaic import Formula
 from gradstat.linear.design import (
     FINGERPRINT_MOD,
     Design,
+    DesignLayout,
     Missing,
     ResponseMoments,
     build_design,
@@ -54,7 +56,7 @@ from gradstat.linear.kernels import (
     solve_r,
 )
 from gradstat.linear.lstsq import LeastSquaresFit
-from gradstat.linear.results import CovType, OLSResults, sandwich_meat, warn_aliased
+from gradstat.linear.results import CovType, OutOfCoreOLSResults, sandwich_meat, warn_aliased
 
 T = TypeVar("T")
 SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
@@ -313,7 +315,7 @@ def fit_formula(
     cov_type: CovType = "nonrobust",
     needs_levels: bool = True,
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
@@ -358,29 +360,28 @@ def fit_formula(
         assert total is not None
         return total
 
-    return finish(partial, prototype, gram, sse, cov_type, meat, rank_tol=rank_tol)
+    return finish(partial, prototype.layout(), gram, sse, cov_type, meat, rank_tol=rank_tol)
 
 
 def finish(
     partial: Partial,
-    prototype: Design,
+    layout: DesignLayout,
     gram: Callable[[np.ndarray, np.ndarray, int], DD],
     sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
     cov_type: CovType = "nonrobust",
     meat_pass: Callable[[LeastSquaresFit], np.ndarray] | None = None,
     *,
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """Solve the combined ``R`` and wrap the same inference as the in-memory fit.
 
     HC covariances take one more pass over the rows (``meat_pass``), with the coefficients known.
     """
     assert partial.r is not None
     m = partial.moments
-    k = len(prototype.column_names)
     if m.m2 == 0.0:
-        raise ValueError(f"response {prototype.response!r} is constant: there is nothing to explain")
-    check_residual_df(prototype, m.n)
+        raise ValueError(f"response {layout.response!r} is constant: there is nothing to explain")
+    check_residual_df(layout, m.n)
     scale = scale_of_max(partial.amax)
     y_scale = float(scale[-1])
     sol = solve_r(
@@ -409,20 +410,13 @@ def finish(
         y_scale=y_scale,
         cov_scaled=sol.cov_scaled,
     )
-    design = replace(
-        prototype,
-        X=np.zeros((0, k)),
-        y=empty,
-        row_labels=pd.RangeIndex(0),
-        n_dropped=partial.n_dropped,
-        moments=m,
-    )
-    warn_aliased(design, solution.aliased, stacklevel=3)
+    layout = replace(layout, n_dropped=partial.n_dropped)
+    warn_aliased(layout, solution.aliased, stacklevel=3)
     if cov_type == "nonrobust":
-        return OLSResults(design, solution)
+        return OutOfCoreOLSResults(layout, solution, m)
     if meat_pass is None:
         raise ValueError(f"cov_type={cov_type!r} needs a pass over the rows, which this source cannot give")
-    return OLSResults(design, solution, cov_type, meat=meat_pass(solution))
+    return OutOfCoreOLSResults(layout, solution, m, cov_type, meat=meat_pass(solution))
 
 
 # -- DataFrames from an iterable ---------------------------------------------------------------
@@ -518,7 +512,7 @@ def ols_stream(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """``ols`` on data read block by block (``pd.read_csv(path, chunksize=...)``, Parquet row groups).
 
     Memory: one block plus a ``(k+1) x (k+1)`` triangle.  The numbers equal the in-memory fit of
