@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from gradstat.nn import GRU, LSTM, RNN
 from gradstat.nn.layers import recurrent_kernels
-from gradstat.nn.threads import (
+from gradstat.threads import (
     SMALL_PRODUCT,
     USER_THREAD_VARIABLES,
     product_of_size,

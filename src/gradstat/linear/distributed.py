@@ -22,6 +22,7 @@ from gradstat.linear.kernels import DD, fitted_dd, reduce_gram
 from gradstat.linear.lstsq import LeastSquaresFit
 from gradstat.linear.results import CovType, OutOfCoreOLSResults, sandwich_meat
 from gradstat.linear.streaming import AtBlock, Partial, add_gram, add_matrix, finish, fit_formula
+from gradstat.threads import small_products
 
 T = TypeVar("T")
 
@@ -36,7 +37,10 @@ def _tree(parts: list[Any], fn: Callable[..., T], combine: Callable[[T, T], T]) 
             dask.delayed(combine, pure=True)(a, b) for a, b in zip(level[::2], level[1::2], strict=False)
         ]
         level = pairs + ([level[-1]] if len(level) % 2 else [])
-    (out,) = dask.compute(level[0])
+    # the partitions run in parallel (one per scheduler thread): BLAS threads on top would only
+    # oversubscribe the cores, and a row block's QR is level-2 BLAS (see gradstat.threads)
+    with small_products():
+        (out,) = dask.compute(level[0])
     return out
 
 

@@ -33,6 +33,7 @@ from gradstat.linear.kernels import (
     reduce_r,
     solve_r,
 )
+from gradstat.threads import product_of_size
 
 DEFAULT_RANK_TOL = 1e-7  # R's lm(): qr(X, tol = 1e-07), used when rank_tol is given as R's
 LEVERAGE_DD_WORK = 2e7  # n k^2 up to which refined fits get double-double leverages
@@ -146,17 +147,20 @@ def least_squares(
     def gram(kept: np.ndarray, bits: int) -> DD:
         return reduce_gram(X, y, kept, scale, y_scale, bits)
 
-    sol = solve_r(reduce_r(X, y, scale, y_scale), scale, y_scale, n, gram, rank_tol=rank_tol, refine=refine)
-    kept = sol.kept
-    if sol.rank == 0:
-        resid = y.copy()
-        fitted = np.zeros(n)
-    elif sol.refined:
-        fitted, resid = fitted_dd(X, y, sol.z, kept, scale, y_scale)
-    else:
-        beta_full = np.zeros(k)
-        beta_full[kept] = sol.coef[kept]
-        fitted, resid = fitted_checked(X, y, beta_full, kept, scale, y_scale)
+    # a row block's Householder QR is level-2 BLAS (one pass per column): on one thread unless wide
+    with product_of_size(min(n, QR_BLOCK_ROWS) * (k + 1) ** 2):
+        r = reduce_r(X, y, scale, y_scale)
+        sol = solve_r(r, scale, y_scale, n, gram, rank_tol=rank_tol, refine=refine)
+        kept = sol.kept
+        if sol.rank == 0:
+            resid = y.copy()
+            fitted = np.zeros(n)
+        elif sol.refined:
+            fitted, resid = fitted_dd(X, y, sol.z, kept, scale, y_scale)
+        else:
+            beta_full = np.zeros(k)
+            beta_full[kept] = sol.coef[kept]
+            fitted, resid = fitted_checked(X, y, beta_full, kept, scale, y_scale)
     t = np.float64(y_scale)
     with np.errstate(over="ignore", under="ignore", divide="ignore"):  # SSE may lie beyond float64
         sse = float(np.dot(resid * t, resid * t) / t / t)

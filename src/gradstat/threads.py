@@ -7,7 +7,10 @@ splits and synchronises its threads for each such call, so that on two cores a s
 longer than on one. gradstat therefore runs each *sequence* of small products — a recurrent
 layer's loop over time, forward or backward — with BLAS limited to one thread, and leaves
 the large products before and after the loop to every core. A lone product, such as a
-convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds.
+convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds. Least squares
+follows the same rule: a row block's Householder QR is level-2 BLAS (a matrix-vector product and
+a rank-one update per column), so a narrow design's QR runs on one thread; a Dask fit, whose
+partitions already run in parallel, runs every BLAS call on one thread.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
