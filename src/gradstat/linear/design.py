@@ -171,8 +171,8 @@ def _is_text(series: pd.Series) -> bool:
 
 def _unhashable(values: pd.Series) -> str | None:
     """The type name of the first entry that cannot be a factor level (a list, a dict), else None."""
-    if isinstance(values.dtype, pd.StringDtype):
-        return None  # strings are hashable
+    if isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+        return None  # strings and a Categorical's categories are hashable
     try:
         pd.unique(values.to_numpy())  # hashes every entry, in C
         return None

@@ -419,17 +419,17 @@ def fitted_checked(
     resid = y - fitted
     abs_beta = np.abs(beta)
     z = (beta[kept] / scale[kept] * y_scale, np.zeros(int(kept.sum())))  # exact: powers of 2
+    rough = []
     for start in range(0, n, GRAM_BLOCK_ROWS):
         stop = start + GRAM_BLOCK_ROWS
-        xb = X[start:stop]
-        bound = (k + 1) * EPS * (np.abs(xb) @ abs_beta)  # |fl(x'b) - x'b| <= k eps |x|'|b|
-        rough = np.flatnonzero(bound > FITTED_REL_BOUND * np.abs(fitted[start:stop]))
-        if rough.size:
-            rows = start + rough
-            a = scaled_block(X[rows][:, kept], y[rows], scale[kept], y_scale)
-            f, r = _fitted_rows_dd(a, z)
-            fitted[rows] = f / y_scale
-            resid[rows] = r / y_scale
+        bound = (k + 1) * EPS * (np.abs(X[start:stop]) @ abs_beta)  # |fl(x'b) - x'b| <= k eps |x|'|b|
+        rough.append(start + np.flatnonzero(bound > FITTED_REL_BOUND * np.abs(fitted[start:stop])))
+    rows = np.concatenate(rough)
+    for start in range(0, rows.size, GRAM_BLOCK_ROWS):  # the rough rows of every block, redone together
+        some = rows[start : start + GRAM_BLOCK_ROWS]
+        f, r = _fitted_rows_dd(scaled_block(X[some][:, kept], y[some], scale[kept], y_scale), z)
+        fitted[some] = f / y_scale
+        resid[some] = r / y_scale
     return fitted, resid
 
 

@@ -159,25 +159,31 @@ class FrameDesign:
     used: tuple[str, ...]
     levels: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
-    def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
+    def complete_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The block without the rows missing a used column (or an error naming them)."""
         absent = [c for c in self.used if c not in frame.columns]
         if absent:
             has = [str(c) for c in frame.columns]
             raise MissingColumnsError(f"lacks column(s) {absent} that {self.formula!r} uses (it has {has})")
+        return missing_rows(frame, list(self.used), self.missing)
+
+    def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
         n_before = len(frame)
-        frame = missing_rows(frame, list(self.used), self.missing)
-        text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype)]
+        frame = self.complete_rows(frame)
+        leveled = {name for name, _ in self.levels}
+        text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype) and c not in leveled]
         if self.levels or text:
             frame = frame.copy()
             for name in text:  # Dask's string[pyarrow] columns: plain labels, as pandas reads them
                 frame[name] = frame[name].astype(object)
             for name, cats in self.levels:
-                values = frame[name]
-                unknown = set(pd.unique(values.dropna())) - set(cats)
-                if unknown:
-                    raise ValueError(f"column {name!r} has level(s) {sorted(map(str, unknown))} not agreed")
-                frame[name] = pd.Categorical(values, categories=list(cats))
+                values = pd.Categorical(frame[name], categories=list(cats))
+                unknown = values.codes < 0  # the rows are complete: -1 is a level not agreed
+                if unknown.any():
+                    found = sorted(map(str, pd.unique(frame[name].to_numpy()[unknown])))
+                    raise ValueError(f"column {name!r} has level(s) {found} not agreed")
+                frame[name] = values
         return frame, n_before - len(frame)
 
     def design(self, frame: pd.DataFrame) -> tuple[Design | None, int]:
@@ -227,10 +233,10 @@ class FrameDesign:
         A pandas Categorical brings its categories in their order (the first is the baseline, as
         in memory); other columns bring the set of values they hold.
         """
-        frame, _ = self.frame(frame)
+        frame = self.complete_rows(frame)
         if len(frame) == 0:
             return {}, None
-        head = frame.iloc[:SAMPLE_ROWS]
+        head, _ = self.frame(frame.iloc[:SAMPLE_ROWS])
         sample = build_design(self.formula, head, missing=self.missing, check_levels=False)
         names = _categorical_variables(sample, head)
         out: dict[str, Levels] = {}
@@ -238,8 +244,8 @@ class FrameDesign:
             values = frame[name]
             if isinstance(values.dtype, pd.CategoricalDtype):
                 out[name] = tuple(values.cat.categories)
-            else:
-                out[name] = frozenset(pd.unique(np.asarray(values.dropna(), dtype=object)))
+            else:  # the rows are complete: no NA to drop
+                out[name] = frozenset(values.unique().tolist())
         return out, head
 
 
