@@ -235,12 +235,16 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
             )
 
 
+def is_categorical(series: pd.Series, name: str, factors: set[str]) -> bool:
+    """A factor of the formula: named in ``C(...)`` (``factors``), text, or a pandas Categorical."""
+    return name in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
+
+
 def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[str], response: str) -> None:
     """A factor with one level in the rows fitted has no contrast: R refuses it, so do we."""
     for col in columns:
         series = frame[col]
-        categorical = col in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
-        if col == response or not categorical:
+        if col == response or not is_categorical(series, col, factors):
             continue
         # a Categorical brings its declared levels (out of core: the levels agreed over every block)
         is_cat = isinstance(series.dtype, pd.CategoricalDtype)

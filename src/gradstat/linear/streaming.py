@@ -42,9 +42,11 @@ from gradstat.linear.design import (
     ResponseMoments,
     build_design,
     check_residual_df,
+    is_categorical,
     missing_rows,
     row_fingerprint,
 )
+from gradstat.linear.formula_grammar import explicit_factors, parse_formula
 from gradstat.linear.kernels import (
     DD,
     combine_gram,
@@ -120,16 +122,6 @@ class RowSource(Protocol):
 
 
 # -- formula designs, block by block ----------------------------------------------------------
-
-
-def _categorical_variables(design: Design, frame: pd.DataFrame) -> set[str]:
-    spec = design.spec
-    factors = {k for k, (kind, _) in spec.encoder_state.items() if kind.value == "categorical"}
-    found: set[str] = set()
-    for factor, variables in spec.factor_variables.items():
-        if str(factor) in factors:
-            found |= {str(v) for v in variables}
-    return found & {str(c) for c in frame.columns}
 
 
 class MissingColumnsError(ValueError):
@@ -227,26 +219,31 @@ class FrameDesign:
         resid = design.y - design.X[:, kept] @ solution.coef[kept]
         return sandwich_meat(design.X, resid, solution, cov_type), row_fingerprint(design.y)
 
-    def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, Levels], pd.DataFrame | None]:
-        """Categorical variables of the block with their levels, and a few complete rows.
+    def levels_of(self, frame: pd.DataFrame) -> dict[str, Levels]:
+        """The block's categorical variables (``C(x)``, text, Categorical) with their levels.
 
         A pandas Categorical brings its categories in their order (the first is the baseline, as
-        in memory); other columns bring the set of values they hold.
+        in memory); other columns bring the set of values they hold in the rows fitted (with
+        ``missing="raise"`` a row with a missing value is refused on the next pass anyway).
         """
-        frame = self.complete_rows(frame)
+        if self.missing == "drop":
+            frame = self.complete_rows(frame)
+        else:
+            self.complete_rows(frame.iloc[:0])  # only the check that every used column is there
         if len(frame) == 0:
-            return {}, None
-        head, _ = self.frame(frame.iloc[:SAMPLE_ROWS])
-        sample = build_design(self.formula, head, missing=self.missing, check_levels=False)
-        names = _categorical_variables(sample, head)
+            return {}
+        factors = explicit_factors(self.formula)
+        response = str(parse_formula(self.formula).lhs[0])
         out: dict[str, Levels] = {}
-        for name in names:
+        for name in self.used:
             values = frame[name]
+            if name == response or not is_categorical(values, name, factors):
+                continue
             if isinstance(values.dtype, pd.CategoricalDtype):
                 out[name] = tuple(values.cat.categories)
-            else:  # the rows are complete: no NA to drop
-                out[name] = frozenset(values.unique().tolist())
-        return out, head
+            else:  # the distinct values, then the missing one left out (cheaper than dropna on text)
+                out[name] = frozenset(v for v in values.unique().tolist() if not pd.isna(v))
+        return out
 
 
 Levels = tuple[Any, ...] | frozenset[Any]  # ordered categories, or the values seen
@@ -263,11 +260,8 @@ def _merge_levels(a: Levels | None, b: Levels | None) -> Levels:
     return frozenset(a) | frozenset(b)
 
 
-def combine_levels(
-    a: tuple[dict[str, Levels], pd.DataFrame | None], b: tuple[dict[str, Levels], pd.DataFrame | None]
-) -> tuple[dict[str, Levels], pd.DataFrame | None]:
-    merged = {k: _merge_levels(a[0].get(k), b[0].get(k)) for k in a[0].keys() | b[0].keys()}
-    return merged, a[1] if a[1] is not None else b[1]
+def combine_levels(a: dict[str, Levels], b: dict[str, Levels]) -> dict[str, Levels]:
+    return {k: _merge_levels(a.get(k), b.get(k)) for k in a.keys() | b.keys()}
 
 
 def _ordered_levels(values: Levels) -> tuple[Any, ...]:
@@ -327,7 +321,7 @@ def fit_formula(
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     designer = FrameDesign(formula, missing, used_columns(formula, columns))
     if needs_levels:
-        levels, _ = source.map_reduce(designer.levels_of, combine_levels)
+        levels = source.map_reduce(designer.levels_of, combine_levels)
         designer = replace(designer, levels=tuple((k, _ordered_levels(v)) for k, v in sorted(levels.items())))
     partial = source.map_reduce(designer.reduce, Partial.combine)
     if partial.r is None or partial.sample is None:
