@@ -264,6 +264,15 @@ def integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].astype(np.float64) for c in ints})
 
 
+def text_as_categorical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """String columns as a Categorical of their sorted values (formulaic's levels for text): the values
+    are hashed once, and the factor's levels and its dummy columns both come from the codes."""
+    text = [c for c in columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text:
+        return frame
+    return frame.assign(**{c: frame[c].astype("category") for c in text})
+
+
 def is_nullable_integer(series: pd.Series) -> bool:
     dtype = series.dtype
     return isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_integer_dtype(dtype)
@@ -319,7 +328,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     _check_values(frame, columns, response, factors)
     n_before = len(frame)
     numeric = [c for c in columns if c not in factors]
-    frame = integers_as_float(missing_rows(frame, columns, missing), numeric)
+    frame = text_as_categorical(integers_as_float(missing_rows(frame, columns, missing), numeric), columns)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     if check_levels:
@@ -378,6 +387,9 @@ def _raw_polynomial_maps(spec: Any, terms: dict[str, list[int]], formula: str) -
 
 def _check_finite_design(X: np.ndarray, y: np.ndarray, names: list[str], response: str) -> None:
     """Transforms such as np.log(0) can create non-finite values after the data checks."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a NaN or inf entry makes its column's sum
+        if np.isfinite(y.sum()) and np.isfinite(X.sum(axis=0)).all():  # non-finite; overflow is rechecked
+            return
     if not np.isfinite(y).all():
         bad = int((~np.isfinite(y)).sum())
         raise ValueError(f"response {response!r} evaluates to NaN/inf in {bad} row(s)")
