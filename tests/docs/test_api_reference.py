@@ -17,11 +17,23 @@ API_PAGES = Path(__file__).resolve().parents[2] / "docs" / "api"
 DIRECTIVE = re.compile(r"^```\{auto(class|function|exception|module|data)\}\s+(\S+)", re.M)
 
 # packages whose docstrings are in numpydoc form: every public name defined there is checked
-CHECKED = ["gradstat", "gradstat.linear", "gradstat.regularisation", "gradstat.datasets"]
-CONVERTED = ("gradstat.linear", "gradstat.regularisation", "gradstat.datasets", "gradstat.validation")
+CHECKED = [
+    "gradstat",
+    "gradstat.linear",
+    "gradstat.regularisation",
+    "gradstat.datasets",
+    "gradstat.generalised",
+]
+CONVERTED = (
+    "gradstat.linear",
+    "gradstat.regularisation",
+    "gradstat.datasets",
+    "gradstat.validation",
+    "gradstat.generalised",
+)
 # pending conversion (other work is changing these APIs): entries are required, sections not yet.
 # Move a package to CHECKED and CONVERTED once its docstrings have Parameters sections.
-PENDING = ["gradstat.nn", "gradstat.generalised"]
+PENDING = ["gradstat.nn"]
 
 
 def _resolve(kind: str, dotted: str) -> object:
@@ -88,6 +100,7 @@ def test_docstring_has_numpydoc_sections(package, name):
 def test_the_converted_packages_are_checked():
     checked = {name for package, name in public_names(CHECKED) if _converted(package, name)}
     assert {"ols", "OLSResults", "Ridge", "LassoCV", "bias_variance", "load", "read_idx"} <= checked
+    assert {"glm", "GLM", "GLMResults", "LogisticRegression", "compare_glm", "SeparationWarning"} <= checked
 
 
 def test_reference_entries_name_real_objects():

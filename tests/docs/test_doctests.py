@@ -31,7 +31,8 @@ MODULES_WITH_EXAMPLES = [m for m in library_modules() if _examples(m)]
 
 
 def test_the_converted_packages_have_examples():
-    for package in ("gradstat.linear", "gradstat.regularisation", "gradstat.datasets"):
+    converted = ("gradstat.linear", "gradstat.regularisation", "gradstat.datasets", "gradstat.generalised")
+    for package in converted:
         assert any(m.startswith(package) for m in MODULES_WITH_EXAMPLES), package
 
 
