@@ -101,7 +101,7 @@ class LogisticRegression(ClassifierMixin, Estimator):
         Add an unpenalised intercept.
     tol : float, default 1e-12
         Stop after a Newton step whose decrement ½ g'H⁻¹g is below ``tol`` times
-        (1 + |objective|) (the error left is then of order the square of that step).
+        (1 + abs(objective)) (the error left is then of order the square of that step).
     max_iter : int, default 100
         Largest number of Newton steps.
 

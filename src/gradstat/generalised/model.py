@@ -134,7 +134,7 @@ def glm(
         ``"raise"``: NaN in a used column is an error naming it; ``"drop"``: fit the complete
         rows (the summary says how many were dropped).
     tol : float, default 1e-10
-        Convergence tolerance on the relative change in deviance |D − D_old| / (|D| + 0.1)
+        Convergence tolerance on the relative change in deviance abs(D − D_old) / (abs(D) + 0.1)
         (R's rule), in (0, 1).
     max_iter : int, default 100
         Largest number of IRLS iterations.

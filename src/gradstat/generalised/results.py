@@ -76,7 +76,7 @@ class GLMResults(ResultsBase):
         β̂ⱼ / se(β̂ⱼ): z for the binomial and poisson families (φ = 1), t for the gaussian and
         gamma families (φ estimated); the other one raises ``AttributeError``.
     p_values : pandas.Series
-        2 P(Z > |z|), or 2 P(T > |t|) with T ~ t(df_resid).
+        2 P(Z > abs(z)), or 2 P(T > abs(t)) with T ~ t(df_resid).
     dispersion : float
         φ̂ = 1 (binomial, poisson), else Pearson's X² / df_resid.
     deviance, null_deviance : float
@@ -229,7 +229,7 @@ class GLMResults(ResultsBase):
 
     @cached_property
     def p_values(self) -> pd.Series:
-        """2 P(Z > |z|), or 2 P(T > |t|) with T ~ t(df_resid) when φ is estimated."""
+        """2 P(Z > abs(z)), or 2 P(T > abs(t)) with T ~ t(df_resid) when φ is estimated."""
         return self.wald_p_values(self.test_statistic)
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:

@@ -90,10 +90,10 @@ class Explanation:
 
     def plot(self, *, max_units: int = 8) -> Figure:
         """The network as a graph: each node a unit coloured by its activation (value printed),
-        each edge a weight drawn by its gradient ∂E/∂w (width ∝ |∂E/∂w|, red < 0 < blue).
+        each edge a weight drawn by its gradient ∂E/∂w (width ∝ abs(∂E/∂w), red < 0 < blue).
 
         Layers wider than ``max_units`` show the units on the explained path first, then those
-        with the largest |∂E/∂out|; the explained weight's edge is drawn in black.
+        with the largest abs(∂E/∂out); the explained weight's edge is drawn in black.
 
         Parameters
         ----------

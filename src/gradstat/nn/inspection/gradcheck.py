@@ -24,14 +24,14 @@ class GradcheckResult:
     """Largest absolute and relative error per checked array; truthy when all pass.
 
     Returned by :func:`gradcheck`. An array passes when every probed entry has
-    |analytic − numeric| ≤ atol + rtol · |numeric|.
+    abs(analytic − numeric) ≤ atol + rtol · abs(numeric).
 
     Parameters
     ----------
     errors : dict of str to (float, float)
         For each checked array (parameter names as in ``state_dict()``, and ``"input"``):
-        the largest |analytic − numeric| and the largest |analytic − numeric| /
-        max(|numeric|, atol) over its probed entries.
+        the largest abs(analytic − numeric) and the largest abs(analytic − numeric) /
+        max(abs(numeric), atol) over its probed entries.
     passed : bool
         Whether every probed entry of every array is within tolerance.
     rtol : float
@@ -134,7 +134,7 @@ def gradcheck(
     Returns
     -------
     GradcheckResult
-        Truthy when every probed entry satisfies |analytic − numeric| ≤ atol + rtol |numeric|;
+        Truthy when every probed entry satisfies abs(analytic − numeric) ≤ atol + rtol · abs(numeric);
         ``to_frame()`` gives the largest errors per array.
 
     Raises
