@@ -233,10 +233,6 @@ class Container(Layer):
         """Every child's parameters, named ``"{key}.{name}"``."""
         return self._gather(lambda child: child.params)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Each child's parameters then its buffers, child by child (PyTorch's key order)."""
-        return self._gather(lambda child: child.state_dict())
-
     @params.setter
     def params(self, value: dict[str, np.ndarray]) -> None:
         raise AttributeError("a container's params are its children's: assign to those")
@@ -258,6 +254,10 @@ class Container(Layer):
     @buffers.setter
     def buffers(self, value: dict[str, np.ndarray]) -> None:
         raise AttributeError("a container's buffers are its children's: assign to those")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Each child's parameters then its buffers, child by child (PyTorch's key order)."""
+        return self._gather(lambda child: child.state_dict())
 
     def to(self, dtype: Any) -> Self:
         for _, child in self.named_children():
