@@ -140,7 +140,8 @@ def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
     Row i tests model i against model i − 1 by the drop in deviance ΔD on Δdf degrees of
     freedom; with φ the dispersion of the last (largest) model, ``Chisq``: ΔD / φ ~ χ²(Δdf)
     (the likelihood-ratio test when φ = 1), ``F``: F = (ΔD / Δdf) / φ̂ ~ F(Δdf, df_resid of
-    the last model). statsmodels' peer is ``GLMResults.compare_lr_test`` (two models).
+    the last model). statsmodels has no such table for GLMs (its ``compare_lr_test`` is for
+    least-squares fits).
 
     Parameters
     ----------

@@ -248,7 +248,7 @@ def explain(
     loss : Loss, optional
         Defaults to the notes' E = ½Σ(target − out)² (``HalfSquaredError(reduction="sum")``).
     lr : float, optional
-        γ > 0: add the updates w⁺ = w − γ ∂E/∂w to the trace.
+        γ > 0: add the updates w⁺ = w − γ ∂E/∂w to the full trace (not used with ``weight=``).
     weight : str, optional
         ``"2.weight[3, 5]"`` (a layer index, a key of its ``params`` and an index) explains that
         one weight of a network of any size: ∂E/∂w = δ_j · in_k, with δ_j = ∂E/∂net_j built

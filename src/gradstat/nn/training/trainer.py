@@ -43,6 +43,10 @@ class TrainingDiverged(FloatingPointError):
     message : str
         The epoch and batch where the loss stopped being finite, and what to try.
 
+    See Also
+    --------
+    Trainer.fit : raises it.
+
     Examples
     --------
     >>> import numpy as np
@@ -219,9 +223,11 @@ class Trainer:
         TypeError
             When X or y is not numeric.
         ValueError
-            For NaN or infinite values, X and y of different lengths, no rows, a batch size or
-            epoch count that is not a positive integer, both ``validation_split`` and
-            ``validation_data``, or class labels outside the model's outputs.
+            For NaN or infinite values, X without a feature axis, X and y of different
+            lengths, no rows, a batch size or epoch count that is not a positive integer, a
+            ``validation_split`` outside (0, 1) or leaving no rows on one side, both
+            ``validation_split`` and ``validation_data``, or class labels outside the model's
+            outputs.
         TrainingDiverged
             When a batch's loss is NaN or infinite (the model keeps the last finite-loss
             weights).
