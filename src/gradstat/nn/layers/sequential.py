@@ -279,7 +279,7 @@ class Sequential(Container):
         x, target : numpy.ndarray
             One sample (or a small batch) and its target.
         loss : Loss or None, default None
-            The error E; see `gradstat.nn.explain` for the default.
+            The error E; None is the notes' E = ½ Σ (target − out)².
         lr : float or None, default None
             γ, to show the updates w⁺ = w − γ ∂E/∂w too.
         weight : str or None, default None
