@@ -69,8 +69,8 @@ class Optimiser:
         γ, the learning rate, > 0. A schedule may change ``self.lr`` between epochs.
     clip_norm : float or None, default None
         c > 0: before the update, when the global norm ‖g‖ = √(Σ_i ‖g_i‖²) of all
-        gradients exceeds c, every gradient is scaled by c / ‖g‖ (in place). None: no
-        clipping.
+        gradients exceeds c, every gradient is scaled by c / (‖g‖ + 10⁻⁶) (in place).
+        None: no clipping.
 
     Attributes
     ----------
