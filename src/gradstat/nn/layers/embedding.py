@@ -96,7 +96,7 @@ class Embedding(Layer):
         Parameters
         ----------
         grad_output : numpy.ndarray
-            ∂E/∂out, shape (*ids.shape, dim).
+            ∂E/∂out, shape ``(*ids.shape, dim)``.
         input_grad : bool, default True
             Ignored: ids get no gradient.
 

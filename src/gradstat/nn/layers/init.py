@@ -53,7 +53,7 @@ def xavier_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Glorot & Bengio's initialisation, for tanh and sigmoid layers: the draw keeps the
     variance of the activations (forward) and of the gradients (backward) about constant
     from layer to layer. Var(w) = a²/3 = 2 / (fan_in + fan_out).
-    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, *kernel), the layout of
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
     ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
     fans by its size.
 
@@ -62,7 +62,7 @@ def xavier_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Parameters
     ----------
     shape : tuple of int
-        (fan_out, fan_in) or (out_channels, in_channels, *kernel).
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
     seed : int, numpy.random.Generator or None, default None
         Seed or generator of the draw; None draws from fresh entropy.
 
@@ -90,7 +90,7 @@ def xavier_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Glorot & Bengio's initialisation, for tanh and sigmoid layers: the draw keeps the
     variance of the activations (forward) and of the gradients (backward) about constant
     from layer to layer.
-    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, *kernel), the layout of
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
     ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
     fans by its size.
 
@@ -99,7 +99,7 @@ def xavier_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Parameters
     ----------
     shape : tuple of int
-        (fan_out, fan_in) or (out_channels, in_channels, *kernel).
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
     seed : int, numpy.random.Generator or None, default None
         Seed or generator of the draw; None draws from fresh entropy.
 
@@ -127,7 +127,7 @@ def he_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     He et al.'s initialisation, for ReLU layers: the draw keeps the variance of the
     activations about constant through ReLU layers, which zero half their inputs. Var(w)
     = a²/3 = 2 / fan_in.
-    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, *kernel), the layout of
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
     ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
     fans by its size.
 
@@ -136,7 +136,7 @@ def he_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Parameters
     ----------
     shape : tuple of int
-        (fan_out, fan_in) or (out_channels, in_channels, *kernel).
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
     seed : int, numpy.random.Generator or None, default None
         Seed or generator of the draw; None draws from fresh entropy.
 
@@ -163,7 +163,7 @@ def he_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
 
     He et al.'s initialisation, for ReLU layers: the draw keeps the variance of the
     activations about constant through ReLU layers, which zero half their inputs.
-    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, *kernel), the layout of
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
     ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
     fans by its size.
 
@@ -172,7 +172,7 @@ def he_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
     Parameters
     ----------
     shape : tuple of int
-        (fan_out, fan_in) or (out_channels, in_channels, *kernel).
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
     seed : int, numpy.random.Generator or None, default None
         Seed or generator of the draw; None draws from fresh entropy.
 

@@ -136,7 +136,7 @@ class Sequential(Container):
         Parameters
         ----------
         x : numpy.ndarray
-            A batch of inputs, (batch, *input_shape).
+            A batch of inputs, (batch, ``*input_shape``).
 
         Returns
         -------
@@ -315,7 +315,7 @@ class Sequential(Container):
         Parameters
         ----------
         X : numpy.ndarray
-            Inputs, (n, *input_shape).
+            Inputs, (n, ``*input_shape``).
         batch_size : int, default 1024
             Rows per forward pass (memory, not results).
 
@@ -357,7 +357,7 @@ class Sequential(Container):
         Parameters
         ----------
         X : numpy.ndarray
-            Inputs, (n, *input_shape).
+            Inputs, (n, ``*input_shape``).
         y : numpy.ndarray
             Targets, n rows: integer class labels or values of the output's shape.
         epochs : int, default 10
@@ -432,7 +432,7 @@ class Sequential(Container):
         Parameters
         ----------
         X : numpy.ndarray
-            Inputs, (n, *input_shape).
+            Inputs, (n, ``*input_shape``).
         y : numpy.ndarray
             Targets, n rows.
         loss : Loss or None, default None
