@@ -32,7 +32,7 @@ Gradient arrays
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -456,17 +456,17 @@ class Container(Layer):
         """
         raise NotImplementedError
 
-    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+    def _gather(self, read: Callable[[Layer], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         return {
             f"{key}.{name}": value
             for key, child in self.named_children()
-            for name, value in getattr(child, attribute).items()
+            for name, value in read(child).items()
         }
 
     @property
     def params(self) -> dict[str, np.ndarray]:
         """Every child's parameters, named ``"{key}.{name}"``."""
-        return self._gather("params")
+        return self._gather(lambda child: child.params)
 
     @params.setter
     def params(self, value: dict[str, np.ndarray]) -> None:
@@ -475,7 +475,7 @@ class Container(Layer):
     @property
     def grads(self) -> dict[str, np.ndarray]:
         """Every child's gradients, named like ``params``."""
-        return self._gather("grads")
+        return self._gather(lambda child: child.grads)
 
     @grads.setter
     def grads(self, value: dict[str, np.ndarray]) -> None:
@@ -484,11 +484,15 @@ class Container(Layer):
     @property
     def buffers(self) -> dict[str, np.ndarray]:
         """Every child's buffers, named like ``params``."""
-        return self._gather("buffers")
+        return self._gather(lambda child: child.buffers)
 
     @buffers.setter
     def buffers(self, value: dict[str, np.ndarray]) -> None:
         raise AttributeError("a container's buffers are its children's: assign to those")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Each child's parameters then its buffers, child by child (PyTorch's key order)."""
+        return self._gather(lambda child: child.state_dict())
 
     def to(self, dtype: Any) -> Self:
         for _, child in self.named_children():

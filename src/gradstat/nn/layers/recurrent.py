@@ -19,7 +19,7 @@ one compiled element-wise kernel (``recurrent_kernels``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 import numpy as np
@@ -806,12 +806,12 @@ class Stacked(Container):
         for k, layer in enumerate(self.layers):
             yield str(k), layer
 
-    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+    def _gather(self, read: Callable[[Layer], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         # layer k's own "weight_ih_l0" is the stack's "weight_ih_l{k}"
         return {
             f"{name.removesuffix('_l0')}_l{k}": value
             for k, layer in enumerate(self.layers)
-            for name, value in getattr(layer, attribute).items()
+            for name, value in read(layer).items()
         }
 
     def _per_layer(self, state: State | None, batch: int) -> list[State | None]:
