@@ -491,7 +491,14 @@ class Container(Layer):
         raise AttributeError("a container's buffers are its children's: assign to those")
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Each child's parameters then its buffers, child by child (PyTorch's key order)."""
+        """Each child's parameters then its buffers, child by child (PyTorch's key order).
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            The live arrays under ``"{key}.{name}"``, in the key order of the matching
+            ``torch.nn`` module's ``state_dict()``.
+        """
         return self._gather(lambda child: child.state_dict())
 
     def to(self, dtype: Any) -> Self:
