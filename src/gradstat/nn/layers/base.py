@@ -159,7 +159,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Rebuild a layer from ``config()``; containers override this."""
+        """Rebuild a layer from the output of `config` (containers rebuild their children too).
+
+        Parameters
+        ----------
+        config : dict
+            The constructor's keyword arguments, as `config` returned them.
+
+        Returns
+        -------
+        Layer
+            A new layer with freshly drawn parameters; load weights with `load_state_dict`.
+        """
         return cls(**config)
 
     def __init__(self) -> None:
@@ -205,7 +216,23 @@ class Layer:
         raise NotImplementedError
 
     def grad_buffer(self, name: str) -> np.ndarray:
-        """The gradient array of parameter ``name``, allocated once and reused (write into it)."""
+        """The gradient array of parameter ``name``, allocated once and reused: write into it.
+
+        For writers of layers: a `backward` pass stores ∂E/∂param with
+        ``np.matmul(..., out=self.grad_buffer("weight"))`` or ``buffer[...] = ...``, so the
+        array an optimiser holds stays the same. A new array is allocated only when the
+        parameter's shape or dtype has changed.
+
+        Parameters
+        ----------
+        name : str
+            A key of ``params``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grads[name]``, the parameter's shape and dtype (contents undefined until written).
+        """
         param, grad = self.params[name], self.grads.get(name)
         if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
             grad = self.grads[name] = np.zeros_like(param)
