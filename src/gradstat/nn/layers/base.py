@@ -231,7 +231,7 @@ class Layer:
         Returns
         -------
         numpy.ndarray
-            ``grads[name]``, the parameter's shape and dtype (contents undefined until written).
+            ``grads[name]``, the parameter's shape and dtype (zeros when new, else the last gradient).
         """
         param, grad = self.params[name], self.grads.get(name)
         if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
