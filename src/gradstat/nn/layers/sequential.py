@@ -40,7 +40,7 @@ class Sequential(Container):
 
     Forward: out = f_L(… f_2(f_1(x))). Backward: the chain rule in reverse order,
     δ_L = ∂E/∂out and δ_{k−1} = layer_k.backward(δ_k), each layer filling its own
-    gradients on the way; the first layer is asked for no ∂E/∂x unless the caller wants it.
+    gradients on the way (``backward(g, input_grad=False)`` spares the first layer ∂E/∂x).
     Parameters are named ``"{index}.{name}"`` (``"0.weight"``, ``"2.bias"`` …).
 
     PyTorch: ``torch.nn.Sequential``; the same ``state_dict`` keys, so weights cross in
