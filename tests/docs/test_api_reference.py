@@ -3,7 +3,8 @@
 A name is public when it is in the ``__all__`` of a package listed below. Its reference entry is
 an ``autoclass``/``autofunction``/``autoexception``/``automodule`` directive in ``docs/api/*.md``
 (of the same object under any of its import paths). Its docstring needs a ``Parameters`` section
-(a callable without parameters needs ``Returns`` instead).
+(a function without parameters needs ``Returns`` instead, a class whose constructor takes none
+needs ``Examples``).
 """
 
 import importlib
@@ -32,6 +33,9 @@ CONVERTED = (
     "gradstat.datasets",
     "gradstat.validation",
     "gradstat.generalised",
+    "gradstat.nn.layers",
+    "gradstat.nn.losses",
+    "gradstat.nn.optim",
     "gradstat.nn.training",
     "gradstat.nn.io",
     "gradstat.nn.inspection",
@@ -99,6 +103,8 @@ def test_docstring_has_numpydoc_sections(package, name):
         return
     if _needs_parameters(obj):
         assert _has_section(doc, "Parameters"), f"{package}.{name}: no Parameters section"
+    elif inspect.isclass(obj):  # nothing to list: show how it is used
+        assert _has_section(doc, "Examples"), f"{package}.{name}: no parameters and no Examples section"
     else:
         assert _has_section(doc, "Returns"), f"{package}.{name}: no parameters and no Returns section"
 
@@ -107,6 +113,7 @@ def test_the_converted_packages_are_checked():
     checked = {name for package, name in public_names(CHECKED) if _converted(package, name)}
     assert {"ols", "OLSResults", "Ridge", "LassoCV", "bias_variance", "load", "read_idx"} <= checked
     assert {"glm", "GLM", "GLMResults", "LogisticRegression", "compare_glm", "SeparationWarning"} <= checked
+    assert {"LSTM", "Sequential", "Layer", "ReLU", "CrossEntropy", "AdamW", "StepLR", "he_normal"} <= checked
     assert {"Trainer", "EarlyStopping", "save", "load_checkpoint", "explain", "MLPClassifier"} <= checked
 
 

@@ -45,11 +45,6 @@ class Callback:
     training after the current epoch. A callback with counters reports them by ``state()``
     and takes them back by ``load_state(state)``, so that a resumed run continues them.
 
-    Returns
-    -------
-    Callback
-        A callback whose hooks do nothing (the constructor takes no parameters).
-
     See Also
     --------
     EarlyStopping, ModelCheckpoint, LearningRateScheduler, CSVLogger, JSONLogger :
