@@ -1,10 +1,10 @@
 """Every public name has a reference entry, and its docstring has numpydoc sections.
 
 A name is public when it is in the ``__all__`` of a package listed below. Its reference entry is
-an ``autoclass``/``autofunction``/``autoexception``/``automodule`` directive in ``docs/api/*.md``
-(of the same object under any of its import paths). Its docstring needs a ``Parameters`` section
-(a function without parameters needs ``Returns`` instead, a class whose constructor takes none
-needs ``Examples``).
+an ``autoclass``/``autofunction``/``autoexception``/``automodule`` directive in an ``eval-rst``
+block of ``docs/api/*.md`` (of the same object under any of its import paths). Its docstring
+needs a ``Parameters`` section (a function without parameters needs ``Returns`` instead, a class
+whose constructor takes none needs ``Examples``).
 """
 
 import importlib
@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 API_PAGES = Path(__file__).resolve().parents[2] / "docs" / "api"
-DIRECTIVE = re.compile(r"^```\{auto(class|function|exception|module|data)\}\s+(\S+)", re.M)
+DIRECTIVE = re.compile(r"^\.\. auto(class|function|exception|module|data)::\s+(\S+)", re.M)
+# autodoc writes reStructuredText: in a MyST fence (```{autoclass}) MyST would read it as Markdown
+MYST_AUTODOC_FENCE = re.compile(r"^```\{auto\w+\}", re.M)
 
 # packages whose docstrings are in numpydoc form: every public name defined there is checked
 CHECKED = [
@@ -122,3 +124,9 @@ def test_reference_entries_name_real_objects():
     for page in sorted(API_PAGES.glob("*.md")):
         for kind, target in DIRECTIVE.findall(page.read_text(encoding="utf-8")):
             _resolve(kind, target)
+
+
+def test_reference_entries_are_rendered_as_restructuredtext():
+    for page in sorted(API_PAGES.glob("*.md")):
+        fences = MYST_AUTODOC_FENCE.findall(page.read_text(encoding="utf-8"))
+        assert not fences, f"{page.name}: wrap autodoc directives in ```{{eval-rst}} blocks, not {fences[0]}"
