@@ -235,7 +235,7 @@ class LinearResults(ResultsBase):
 
     @cached_property
     def p_values(self) -> pd.Series:
-        """pⱼ = 2 P(T > |tⱼ|), T ~ t(df_resid)."""
+        """pⱼ = 2 P(T > abs(tⱼ)), T ~ t(df_resid)."""
         p = 2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid)
         return pd.Series(p, index=self.design.column_names, name="p_values")
 
@@ -456,7 +456,7 @@ class OLSResults(LinearResults):
     t_values : pandas.Series
         tᵢ = β̂ᵢ / se(β̂ᵢ), for H0: βᵢ = 0.
     p_values : pandas.Series
-        2 P(T > |tᵢ|), T ~ t(df_resid).
+        2 P(T > abs(tᵢ)), T ~ t(df_resid).
     cov : pandas.DataFrame
         σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3.
     sse, ssr, sst : float
@@ -674,7 +674,7 @@ class OutOfCoreOLSResults(LinearResults):
     Attributes
     ----------
     coef, std_err, t_values, p_values : pandas.Series
-        β̂ = R⁻¹Q'y, se(β̂ᵢ) = σ̂ √[(R'R)⁻¹]ᵢᵢ, tᵢ = β̂ᵢ / se(β̂ᵢ), 2 P(T > |tᵢ|).
+        β̂ = R⁻¹Q'y, se(β̂ᵢ) = σ̂ √[(R'R)⁻¹]ᵢᵢ, tᵢ = β̂ᵢ / se(β̂ᵢ), 2 P(T > abs(tᵢ)).
     cov : pandas.DataFrame
         σ̂²(R'R)⁻¹, or the HC sandwich.
     sse, ssr, sst : float
