@@ -251,10 +251,15 @@ def scale_of_max(amax: np.ndarray) -> np.ndarray:
     return np.ldexp(1.0, -np.clip(exponent, -1021, 1023))
 
 
+def column_amax(X: np.ndarray) -> np.ndarray:
+    """``max_i |X_ij|`` for each column, by reductions only (no copy of ``X``)."""
+    X = np.atleast_2d(X.T).T
+    return np.maximum(X.max(axis=0), -X.min(axis=0))
+
+
 def column_scale(X: np.ndarray) -> np.ndarray:
     """Powers of two ``s_j`` with ``max_i |X_ij| s_j`` in ``[1/2, 1)`` (1 for a zero column)."""
-    X = np.atleast_2d(X.T).T
-    return scale_of_max(np.maximum(X.max(axis=0), -X.min(axis=0)))  # reductions only: no copy of X
+    return scale_of_max(column_amax(X))
 
 
 def scaled_block(X: np.ndarray, y: np.ndarray, scale: np.ndarray, y_scale: float, top: int = 0) -> np.ndarray:

@@ -49,6 +49,7 @@ from gradstat.linear.design import (
 from gradstat.linear.formula_grammar import explicit_factors, parse_formula
 from gradstat.linear.kernels import (
     DD,
+    column_amax,
     combine_gram,
     combine_r,
     fitted_dd,
@@ -85,7 +86,7 @@ class Partial:
     ) -> Partial:
         if X.shape[0] == 0:
             return Partial(None, np.zeros(X.shape[1] + 1), ResponseMoments(0, 0.0, 0.0), n_dropped, columns)
-        amax = np.concatenate([np.abs(X).max(axis=0), [np.abs(y).max()]])
+        amax = np.concatenate([column_amax(X), column_amax(y)])
         s = scale_of_max(amax)
         r = reduce_r(X, y, s[:-1], float(s[-1]))
         return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
