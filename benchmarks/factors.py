@@ -91,8 +91,14 @@ def main(argv: list[str] | None = None) -> None:
     t_statsmodels_fit = best_times(statsmodels_fit, max(1, args.rounds // 3))["statsmodels"]
     t_numeric, t_factor, t_dask = best["numeric"], best["factor"], best["dask"]
     fit = gradstat.ols(FACTOR, frame)
+    theirs = smf.ols(FACTOR, frame).fit().params[fit.coef.index]
+    with dask.config.set(scheduler="threads"):
+        out_of_core = gradstat.ols(FACTOR, ddf).coef
+    scale = np.abs(fit.coef).max()
+    same = (np.abs(fit.coef - theirs).max() / scale, np.abs(out_of_core - fit.coef).max() / scale)
     print(f"n = {args.rows:,}, five numeric predictors + a factor (3 common levels, one of {RARE_ROWS} rows)")
     print(f"  refined: {fit.solution.refined}, condition number {fit.solution.condition_number:.3g}")
+    print(f"  max coefficient difference / max |coefficient|: statsmodels {same[0]:.1e}, Dask {same[1]:.1e}")
     print(f"  (a) factor / numeric fit      = {t_factor / t_numeric:.2f}x  (target <= 1.5)")
     print(f"  (b) factor fit / statsmodels  = {t_factor / t_statsmodels_fit:.2f}x  (target <= 0.3)")
     print(f"  (c) Dask ({args.partitions} partitions) / memory = {t_dask / t_factor:.2f}x  (target <= 1.5)")
