@@ -522,9 +522,34 @@ def _write(
         meta["layer_rngs"] = json.dumps(layer_rngs)
     if epoch is not None:
         meta["epoch"] = str(int(epoch))
-    meta["checksum"] = _checksum(tensors)
-    data = safetensors.numpy.save(tensors, metadata=meta)
-    write_atomically(path, data, keep_previous=epoch is not None)
+    write_tensors(path, tensors, meta, keep_previous=epoch is not None)
+
+
+def write_tensors(
+    path: pathlib.Path,
+    tensors: Mapping[str, np.ndarray],
+    metadata: Mapping[str, str] | None = None,
+    *,
+    keep_previous: bool = False,
+) -> str:
+    """Write ``tensors`` to ``path`` as safetensors, with ``metadata`` and the tensors' SHA-256
+    checksum (entry ``checksum``), atomically (:func:`write_atomically`); returns the checksum.
+
+    :func:`read_tensors` reads such a file back and verifies the checksum."""
+    arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
+    meta = {**(metadata or {}), "checksum": _checksum(arrays)}
+    write_atomically(path, safetensors.numpy.save(arrays, metadata=meta), keep_previous=keep_previous)
+    return meta["checksum"]
+
+
+def read_tensors(path: str | pathlib.Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """The metadata and tensors of a file written by :func:`write_tensors`, every size checked
+    against the file before use and the checksum verified; ``ModelFileError`` naming the file
+    for anything truncated, corrupt or without a checksum, ``FileNotFoundError`` when missing."""
+    path = pathlib.Path(path)
+    meta, arrays = _read(path)
+    _verify(path, meta, arrays)
+    return meta, arrays
 
 
 def write_atomically(path: pathlib.Path, data: bytes, *, keep_previous: bool = False) -> None:
