@@ -9,8 +9,10 @@ optimiser, generator and epoch. Checkpoints add the optimiser's arrays under
 ``optimiser/{slot}/{parameter}``.
 
 Loading reads the file once, checks its header against the file's size before anything is
-allocated, verifies the checksum, and only looks classes up in the layer registry, so a file
-can never execute code. Every failure is a ``ModelFileError`` naming the file.
+allocated, verifies the checksum, checks the tensor shapes the architecture declares against
+the header before any layer is built (``gradstat.nn.architecture``), and only looks classes up
+in the layer registry, so a file can never execute code nor make a layer larger than its
+tensors. Every failure is a ``ModelFileError`` naming the file.
 
 Writes go to a temporary file in the same folder, created with the user's umask, flushed to
 disk, then renamed over the target (atomic on POSIX and Windows); a temporary file left by a
@@ -37,6 +39,7 @@ from typing import Any
 import numpy as np
 import safetensors.numpy
 
+from gradstat.nn.architecture import declared_shapes
 from gradstat.nn.layers.base import Layer, layer_class, qualified_name
 from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
 
@@ -261,8 +264,9 @@ def load(path: str | pathlib.Path) -> Layer:
     """Rebuild the network saved at ``path``.
 
     The file is read once; its header is checked against the file's size before anything is
-    allocated, its checksum is verified, and layer classes are only looked up in gradstat's
-    registry, so loading never executes code from the file.
+    allocated, its checksum is verified, the tensor shapes its architecture declares are
+    checked against the header before any layer is built, and layer classes are only looked up
+    in gradstat's registry, so loading never executes code from the file.
 
     Parameters
     ----------
@@ -698,6 +702,8 @@ def _rebuild(
     path: pathlib.Path, meta: dict[str, str], arrays: dict[str, np.ndarray], version: str
 ) -> Checkpoint:
     spec = _json(path, meta, "architecture")
+    if version == VERSION:
+        _check_declared_shapes(path, spec, arrays)
     model = layer_class(spec["class"]).from_config(spec["config"])
     if not isinstance(model, Layer):
         raise ModelFileError(f"{path}: {spec['class']!r} is not a layer")
@@ -744,6 +750,23 @@ def _rebuild(
     if epoch:
         model.epoch_ = epoch  # type: ignore[attr-defined]
     return Checkpoint(model, optimiser, rng, epoch, history)
+
+
+def _check_declared_shapes(path: pathlib.Path, spec: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Before any layer is built: every tensor the architecture declares is in the file with
+    the declared shape, so a large declared layer beside a small tensor allocates nothing."""
+    declared = declared_shapes(spec)
+    missing = [key for key in declared if key not in arrays]
+    if missing:
+        raise ModelFileError(
+            f"{path}: the architecture declares tensors the file does not hold: missing keys {missing}"
+        )
+    for key, shape in declared.items():
+        if arrays[key].shape != shape:
+            raise ModelFileError(
+                f"{path}: the architecture declares tensor {key!r} of shape {shape}, the file holds "
+                f"shape {arrays[key].shape}; nothing was built"
+            )
 
 
 def _json(path: pathlib.Path, meta: dict[str, str], key: str) -> Any:
