@@ -86,6 +86,26 @@ def test_importing_gradstat_nn_prints_nothing():
     assert (done.stdout, done.stderr) == ("", "")
 
 
+IN_A_KERNEL = """
+import sys, types, warnings
+# what tqdm.auto sees in a Jupyter kernel (ipykernel's shell loaded), here without ipywidgets
+class ZMQInteractiveShell:
+    config = {"IPKernelApp": {}}
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")
+sys.modules["IPython"] = types.SimpleNamespace(get_ipython=lambda: ZMQInteractiveShell())
+sys.modules["ipywidgets"] = None  # not installed
+warnings.simplefilter("always")  # shown on stderr (as errors, tqdm would catch them and say nothing)
+import gradstat.nn
+"""
+
+
+def test_importing_gradstat_nn_in_a_notebook_without_ipywidgets_warns_nothing():
+    done = subprocess.run(
+        [sys.executable, "-c", IN_A_KERNEL], cwd=ROOT, env=ENV, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-2000:]
+
+
 GLOBAL_STATE = """
 import json, logging, pkgutil, importlib, warnings
 import matplotlib

@@ -13,7 +13,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, get_task_stream
 
 import gradstat
 from tests.linear.test_streaming import FORMULA, RTOL, assert_same_fit, chunks, make_frame
@@ -101,8 +101,13 @@ def test_local_cluster_two_processes() -> None:
         ) as cluster,
         Client(cluster) as client,
     ):
-        out = gradstat.ols(FORMULA, from_pieces(chunks(df, [100, 100, 420])))
-        assert len(client.scheduler_info()["workers"]) == 2
+        client.wait_for_workers(2, timeout=120)
+        with get_task_stream(client) as stream:
+            out = gradstat.ols(FORMULA, from_pieces(chunks(df, [100, 100, 420])))
+        worker_pids = client.run(os.getpid)  # asks each worker now, rather than a cached identity
+        assert len(set(worker_pids.values()) - {os.getpid()}) == 2
+        ran_on = {task["worker"] for task in stream.data}
+        assert ran_on and ran_on <= set(worker_pids)  # the fit's tasks ran in the worker processes
     assert_same_fit(out, ref, df.iloc[:9])
     with dask.config.set(scheduler="sync"):  # the default scheduler is back after the client closes
         assert gradstat.ols(FORMULA, dd.from_pandas(df, npartitions=3)).nobs == len(df)

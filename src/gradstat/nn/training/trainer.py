@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning
+
+# In a Jupyter kernel tqdm.auto picks the widget bar; without ipywidgets it warns on import and
+# falls back to the text bar. The fallback is fine; a warning on ``import gradstat.nn`` is not.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+    from tqdm.auto import tqdm
 
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.sequential import Sequential
