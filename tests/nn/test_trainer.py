@@ -375,7 +375,7 @@ def test_a_fallback_to_the_previous_checkpoint_brings_that_epochs_callback_state
     corrupt checkpoint, of another epoch or of another checkpoint are refused by name."""
     import shutil
 
-    from gradstat.nn import ModelCheckpoint, ModelFileError, load, resume_checkpoint, restore_callbacks
+    from gradstat.nn import ModelCheckpoint, ModelFileError, load, restore_callbacks, resume_checkpoint
     from gradstat.nn.io import save_checkpoint
 
     X, y = data(64)
@@ -467,3 +467,46 @@ def test_a_fallback_to_the_previous_checkpoint_brings_that_epochs_callback_state
     shutil.copy(split / "ck.safetensors.callbacks.json", tmp_path / "other.safetensors.callbacks.json")
     with pytest.raises(ModelFileError, match=r"another checkpoint of epoch 9 than \S*other\.safetensors"):
         restore_callbacks(other, callbacks(split))
+
+
+@pytest.mark.parametrize("interrupted", ["save_checkpoint", "write_atomically"])  # the states file
+def test_an_interrupted_save_leaves_a_whole_previous_save(tmp_path, monkeypatch, interrupted):
+    """The disk fills during the third epoch's save, before the checkpoint or before its states
+    file: the files left at the checkpoint's name mix two epochs and restore_callbacks refuses
+    them, naming the file; the .prev files are the whole save of epoch 2 and restore it."""
+    from gradstat.nn import ModelCheckpoint, ModelFileError, load_checkpoint, restore_callbacks
+    from gradstat.nn.training import callbacks as module
+
+    X, y = data(64)
+    path = tmp_path / "ck.safetensors"
+
+    def callbacks():
+        return [EarlyStopping("loss", patience=5), ModelCheckpoint(path)]
+
+    model = Sequential([Dense(4, 3, seed=0, dtype="float64")])
+    model.fit(X, y, epochs=2, batch_size=16, optimiser=SGD(model, lr=0.1), rng=0, callbacks=callbacks(),
+              verbose=0)  # fmt: skip
+    done = callbacks()
+    restore_callbacks(path, done)
+    states_of_epoch_2 = [cb.state() for cb in done]
+    weights_of_epoch_2 = done[0].best_weights
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, interrupted, disk_full)
+    ck = load_checkpoint(path)
+    with pytest.raises(OSError, match="No space"):
+        ck.model.fit(X, y, epochs=3, batch_size=16, optimiser=ck.optimiser, rng=ck.rng, callbacks=callbacks(),
+                     initial_epoch=2, verbose=0)  # fmt: skip
+    monkeypatch.undo()
+    message = "does not belong to" if interrupted == "save_checkpoint" else "states of epoch 2, but"
+    with pytest.raises(ModelFileError, match=message):
+        restore_callbacks(path, callbacks())
+    previous = tmp_path / "ck.safetensors.prev"
+    assert load_checkpoint(previous).epoch == 2
+    resumed = callbacks()
+    restore_callbacks(previous, resumed)
+    assert [cb.state() for cb in resumed] == states_of_epoch_2
+    for name, value in weights_of_epoch_2.items():
+        np.testing.assert_array_equal(resumed[0].best_weights[name], value)
