@@ -438,7 +438,9 @@ def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.P
     checkpoint : Checkpoint
         The first one that loads.
     path : pathlib.Path
-        The file it came from (possibly a ``.prev`` copy).
+        The file it came from (possibly a ``.prev`` copy): pass it to ``restore_callbacks``,
+        since ``ModelCheckpoint`` keeps each file's own callback states beside it (``.prev``
+        included).
 
     Raises
     ------
