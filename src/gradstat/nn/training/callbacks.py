@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradstat.nn.io import (
+    PREVIOUS_SUFFIX,
     ModelFileError,
     keep_as_previous,
     previous_path,
@@ -538,14 +539,21 @@ def _check_belongs(checkpoint: pathlib.Path, epoch: int, checksum: str | None) -
         raise ModelFileError(
             f"{states} holds the callback states of epoch {epoch}, but {checkpoint} is the "
             f"checkpoint of epoch {saved_epoch}: the states do not belong to it (a save interrupted "
-            "between the files, or files copied separately); resume from the checkpoint the "
-            "states were saved with"
+            f"between the files, or files copied separately){_whole_save_hint(checkpoint)}"
         )
     if checksum is not None and checksum != meta["checksum"]:
         raise ModelFileError(
             f"{states} holds the callback states of another checkpoint of epoch {epoch} than "
             f"{checkpoint} (their checksums differ): the states do not belong to it"
         )
+
+
+def _whole_save_hint(checkpoint: pathlib.Path) -> str:
+    """Where an interrupted save's checkpoint and states are kept whole."""
+    previous = previous_path(checkpoint)
+    if checkpoint.name.endswith(PREVIOUS_SUFFIX) or not previous.is_file():
+        return ""
+    return f"; the previous save is whole: resume from {previous} (load_checkpoint, restore_callbacks)"
 
 
 def _keep_previous_save(path: pathlib.Path) -> None:
@@ -576,7 +584,7 @@ def _read_arrays(checkpoint: pathlib.Path, checksum: str | None) -> dict[str, np
         raise ModelFileError(
             f"{path} does not belong to {_state_path(checkpoint)}: it holds the arrays of "
             f"epoch {meta.get('epoch', '?')}, saved apart from these states (a save interrupted "
-            "between the two files, or files copied separately)"
+            f"between the two files, or files copied separately){_whole_save_hint(checkpoint)}"
         )
     return arrays
 
