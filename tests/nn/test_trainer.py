@@ -474,7 +474,13 @@ def test_an_interrupted_save_leaves_a_whole_previous_save(tmp_path, monkeypatch,
     """The disk fills during the third epoch's save, before the checkpoint or before its states
     file: the files left at the checkpoint's name mix two epochs and restore_callbacks refuses
     them, naming the file; the .prev files are the whole save of epoch 2 and restore it."""
-    from gradstat.nn import ModelCheckpoint, ModelFileError, load_checkpoint, restore_callbacks
+    from gradstat.nn import (
+        ModelCheckpoint,
+        ModelFileError,
+        load_checkpoint,
+        restore_callbacks,
+        resume_checkpoint,
+    )
     from gradstat.nn.training import callbacks as module
 
     X, y = data(64)
@@ -503,10 +509,11 @@ def test_an_interrupted_save_leaves_a_whole_previous_save(tmp_path, monkeypatch,
     message = "does not belong to" if interrupted == "save_checkpoint" else "states of epoch 2, but"
     with pytest.raises(ModelFileError, match=rf"{message}.*resume from \S*ck\.safetensors\.prev "):
         restore_callbacks(path, callbacks())
-    previous = tmp_path / "ck.safetensors.prev"
-    assert load_checkpoint(previous).epoch == 2
-    resumed = callbacks()
-    restore_callbacks(previous, resumed)
+    resumed = callbacks()  # resume_checkpoint with the callbacks skips the half-written save
+    ck, used = resume_checkpoint(path, callbacks=resumed)
+    assert (ck.epoch, used.name) == (2, "ck.safetensors.prev")
     assert [cb.state() for cb in resumed] == states_of_epoch_2
     for name, value in weights_of_epoch_2.items():
         np.testing.assert_array_equal(resumed[0].best_weights[name], value)
+    with pytest.raises(ValueError, match="holds the states of"):  # other callbacks: no fall-back
+        resume_checkpoint(path, callbacks=[EarlyStopping("loss")])

@@ -32,9 +32,9 @@ import os
 import pathlib
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import safetensors.numpy
@@ -42,6 +42,9 @@ import safetensors.numpy
 from gradstat.nn.architecture import declared_shapes
 from gradstat.nn.layers.base import Layer, layer_class, qualified_name
 from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
+
+if TYPE_CHECKING:
+    from gradstat.nn.training.callbacks import Callback
 
 logger = logging.getLogger(__name__)
 
@@ -422,16 +425,23 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
         raise ModelFileError(f"{path}: the model in this file cannot be rebuilt: {exc}") from None
 
 
-def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.Path]:
+def resume_checkpoint(
+    *paths: str | pathlib.Path, callbacks: Sequence[Callback] | None = None
+) -> tuple[Checkpoint, pathlib.Path]:
     """The newest checkpoint that loads, and its path.
 
     ``paths`` are tried newest first, each followed by its ``.prev`` copy; a corrupt or
-    unreadable one is skipped with a logged warning.
+    unreadable one is skipped with a logged warning. With ``callbacks``, a checkpoint counts
+    only when its callback states load too (``restore_callbacks``): a save interrupted
+    between its files is skipped for the whole one before it.
 
     Parameters
     ----------
     *paths : str or pathlib.Path
         Checkpoint files, newest first.
+    callbacks : sequence of Callback, optional
+        Fresh callbacks of the saved run (as for ``restore_callbacks``), given the states of
+        the checkpoint returned.
 
     Returns
     -------
@@ -447,11 +457,13 @@ def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.P
     FileNotFoundError
         When none of the files (nor their ``.prev`` copies) exists.
     ModelFileError
-        When some exist but none loads (the message lists each problem).
+        When some exist but none loads, with its callback states when ``callbacks`` are
+        given (the message lists each problem).
 
     See Also
     --------
     load_checkpoint : one file, no fallback.
+    restore_callbacks : the states of one checkpoint.
 
     Examples
     --------
@@ -474,6 +486,10 @@ def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.P
             continue
         try:
             checkpoint = load_checkpoint(candidate)
+            if callbacks is not None:
+                from gradstat.nn.training.callbacks import restore_callbacks  # it imports this module
+
+                restore_callbacks(candidate, callbacks)
         except (ModelFileError, OSError) as exc:
             logger.warning("skipping checkpoint %s: %s", candidate, exc)
             problems.append(str(exc))

@@ -469,9 +469,10 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
         When the checkpoint or the arrays file is truncated or corrupt (a checksum does not
         match), when the states belong to another checkpoint than ``checkpoint`` (another
         epoch or checksum: the message names both files and both epochs), or when the arrays
-        file belongs to another save than the states (the message names it).
+        file belongs to another save than the states (the message names it), or the states
+        file is unreadable.
     ValueError
-        When the states file is unreadable or holds the states of other callbacks.
+        When the states file holds the states of other callbacks.
 
     See Also
     --------
@@ -513,7 +514,7 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
             "(its run had no callback with state, or the states were not kept with it)"
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is not a file of callback states: {exc}") from None
+        raise ModelFileError(f"{path} is not a file of callback states: {exc}") from None
     kinds = [type(cb).__name__ for cb in callbacks]
     if kinds != [entry["class"] for entry in states]:
         raise ValueError(f"{path} holds the states of {[e['class'] for e in states]}, not of {kinds}")
