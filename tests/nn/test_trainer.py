@@ -365,3 +365,155 @@ def test_a_resumed_run_ends_with_the_best_weights_from_before_the_resume(tmp_pat
     arrays.unlink()
     with pytest.raises(FileNotFoundError, match=r"epoch-4\.safetensors\.callbacks\.safetensors"):
         restore_callbacks(checkpoint_path, callbacks(tmp_path / "split"))
+
+
+def test_a_fallback_to_the_previous_checkpoint_brings_that_epochs_callback_states(tmp_path):
+    """A crash corrupts the checkpoint of epoch 4: resume_checkpoint falls back to its .prev copy
+    of epoch 3, and restore_callbacks on that path gives every callback its state after epoch 3
+    (early stopping's counters and best weights, the plateau schedule, save_best_only's best, the
+    logs' rows), so the resumed run ends as the uninterrupted one, bit for bit. States beside a
+    corrupt checkpoint, of another epoch or of another checkpoint are refused by name."""
+    import shutil
+
+    from gradstat.nn import ModelCheckpoint, ModelFileError, load, restore_callbacks, resume_checkpoint
+    from gradstat.nn.io import save_checkpoint
+
+    X, y = data(64)
+    scores = [5.0, 4.0, 4.5, 3.5, 4.6, 3.0, 3.1, 3.2, 3.3, 2.0]  # epoch 4 improves: its states differ
+
+    class Score(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["score"] = scores[epoch]
+
+    class Snapshot(Callback):
+        """The uninterrupted run's callback states after each epoch, taken as they are in memory."""
+
+        runs_last = True
+
+        def __init__(self):
+            self.taken = []
+
+        def on_epoch_end(self, epoch, logs):
+            states = json.loads(json.dumps([cb.state() for cb in self.trainer.callbacks]))
+            best = {k: v.copy() for k, v in self.trainer.callbacks[2].best_weights.items()}
+            self.taken.append((states, best))
+
+    def callbacks(folder):
+        folder.mkdir(exist_ok=True)
+        return [
+            Score(),
+            LearningRateScheduler(ReduceLROnPlateau(patience=1, factor=0.5, cooldown=1), monitor="score"),
+            EarlyStopping("score", patience=3),
+            CSVLogger(folder / "log.csv"),
+            JSONLogger(folder / "log.jsonl"),
+            ModelCheckpoint(folder / "best.safetensors", save_best_only=True, monitor="score"),
+            ModelCheckpoint(folder / "ck.safetensors"),
+            Snapshot(),
+        ]
+
+    def run(model, optimiser, rng, cbs, epochs, initial_epoch=0):
+        model.fit(X, y, epochs=epochs, batch_size=16, optimiser=optimiser, rng=rng, callbacks=cbs,
+                  initial_epoch=initial_epoch, verbose=0)  # fmt: skip
+
+    def model():
+        return Sequential(
+            [Dense(4, 8, seed=0, dtype="float64"), Tanh(), Dense(8, 3, seed=1, dtype="float64")]
+        )
+
+    straight, whole = model(), callbacks(tmp_path / "straight")
+    run(straight, Adam(straight, lr=0.05), 4, whole, 10)
+    snapshots = whole[-1].taken
+    assert whole[2].stopped_epoch == 8 and snapshots[2][0] != snapshots[3][0]
+
+    split = tmp_path / "split"
+    first = model()
+    run(first, Adam(first, lr=0.05), 4, callbacks(split), 4)
+    data_bytes = bytearray((split / "ck.safetensors").read_bytes())
+    data_bytes[-1] ^= 1  # a crash damaged the last checkpoint
+    (split / "ck.safetensors").write_bytes(bytes(data_bytes))
+    ck, used = resume_checkpoint(split / "ck.safetensors")
+    assert (ck.epoch, used.name) == (3, "ck.safetensors.prev")
+    with pytest.raises(ModelFileError, match=r"ck\.safetensors is corrupt"):  # never the epoch-4 states
+        restore_callbacks(split / "ck.safetensors", callbacks(split))
+    resumed = callbacks(split)
+    restore_callbacks(used, resumed)
+    assert [cb.state() for cb in resumed] == snapshots[2][0]  # wait 1, best 4.0 of epoch 2 …
+    assert resumed[2].best_weights.keys() == snapshots[2][1].keys()
+    for name, value in snapshots[2][1].items():
+        np.testing.assert_array_equal(resumed[2].best_weights[name], value)
+
+    run(ck.model, ck.optimiser, ck.rng, resumed, 10, initial_epoch=3)
+    assert resumed[2].stopped_epoch == 8
+    assert ck.model.history_ == straight.history_
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(ck.model.state_dict()[name], value)
+    for name in ("log.csv", "log.jsonl"):  # epoch 4 logged once, as in the uninterrupted run
+        assert (split / name).read_bytes() == (tmp_path / "straight" / name).read_bytes()
+    for name in ("best.safetensors", "ck.safetensors", "ck.safetensors.prev"):
+        assert load(split / name).history_ == load(tmp_path / "straight" / name).history_
+        for key, value in load(tmp_path / "straight" / name).state_dict().items():
+            np.testing.assert_array_equal(load(split / name).state_dict()[key], value)
+
+    # the states of epoch 9 beside the checkpoint of epoch 8, or beside another checkpoint of epoch 9
+    shutil.copy(split / "ck.safetensors.callbacks.json", split / "ck.safetensors.prev.callbacks.json")
+    with pytest.raises(
+        ModelFileError,
+        match=r"ck\.safetensors\.prev\.callbacks\.json holds the callback states of epoch 9, "
+        r"but \S*ck\.safetensors\.prev is the checkpoint of epoch 8",
+    ):
+        restore_callbacks(split / "ck.safetensors.prev", callbacks(split))
+    other = tmp_path / "other.safetensors"
+    save_checkpoint(other, ck.model, None, None, epoch=9)
+    shutil.copy(split / "ck.safetensors.callbacks.json", tmp_path / "other.safetensors.callbacks.json")
+    with pytest.raises(ModelFileError, match=r"another checkpoint of epoch 9 than \S*other\.safetensors"):
+        restore_callbacks(other, callbacks(split))
+
+
+@pytest.mark.parametrize("interrupted", ["save_checkpoint", "write_atomically"])  # the states file
+def test_an_interrupted_save_leaves_a_whole_previous_save(tmp_path, monkeypatch, interrupted):
+    """The disk fills during the third epoch's save, before the checkpoint or before its states
+    file: the files left at the checkpoint's name mix two epochs and restore_callbacks refuses
+    them, naming the file; the .prev files are the whole save of epoch 2 and restore it."""
+    from gradstat.nn import (
+        ModelCheckpoint,
+        ModelFileError,
+        load_checkpoint,
+        restore_callbacks,
+        resume_checkpoint,
+    )
+    from gradstat.nn.training import callbacks as module
+
+    X, y = data(64)
+    path = tmp_path / "ck.safetensors"
+
+    def callbacks():
+        return [EarlyStopping("loss", patience=5), ModelCheckpoint(path)]
+
+    model = Sequential([Dense(4, 3, seed=0, dtype="float64")])
+    model.fit(X, y, epochs=2, batch_size=16, optimiser=SGD(model, lr=0.1), rng=0, callbacks=callbacks(),
+              verbose=0)  # fmt: skip
+    done = callbacks()
+    restore_callbacks(path, done)
+    states_of_epoch_2 = [cb.state() for cb in done]
+    weights_of_epoch_2 = done[0].best_weights
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, interrupted, disk_full)
+    ck = load_checkpoint(path)
+    with pytest.raises(OSError, match="No space"):
+        ck.model.fit(X, y, epochs=3, batch_size=16, optimiser=ck.optimiser, rng=ck.rng, callbacks=callbacks(),
+                     initial_epoch=2, verbose=0)  # fmt: skip
+    monkeypatch.undo()
+    message = "does not belong to" if interrupted == "save_checkpoint" else "states of epoch 2, but"
+    with pytest.raises(ModelFileError, match=rf"{message}.*resume from \S*ck\.safetensors\.prev "):
+        restore_callbacks(path, callbacks())
+    resumed = callbacks()  # resume_checkpoint with the callbacks skips the half-written save
+    ck, used = resume_checkpoint(path, callbacks=resumed)
+    assert (ck.epoch, used.name) == (2, "ck.safetensors.prev")
+    assert [cb.state() for cb in resumed] == states_of_epoch_2
+    for name, value in weights_of_epoch_2.items():
+        np.testing.assert_array_equal(resumed[0].best_weights[name], value)
+    with pytest.raises(ValueError, match="holds the states of"):  # other callbacks: no fall-back
+        resume_checkpoint(path, callbacks=[EarlyStopping("loss")])

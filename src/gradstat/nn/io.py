@@ -32,9 +32,9 @@ import os
 import pathlib
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import safetensors.numpy
@@ -42,6 +42,9 @@ import safetensors.numpy
 from gradstat.nn.architecture import declared_shapes
 from gradstat.nn.layers.base import Layer, layer_class, qualified_name
 from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
+
+if TYPE_CHECKING:
+    from gradstat.nn.training.callbacks import Callback
 
 logger = logging.getLogger(__name__)
 
@@ -422,34 +425,45 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
         raise ModelFileError(f"{path}: the model in this file cannot be rebuilt: {exc}") from None
 
 
-def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.Path]:
+def resume_checkpoint(
+    *paths: str | pathlib.Path, callbacks: Sequence[Callback] | None = None
+) -> tuple[Checkpoint, pathlib.Path]:
     """The newest checkpoint that loads, and its path.
 
     ``paths`` are tried newest first, each followed by its ``.prev`` copy; a corrupt or
-    unreadable one is skipped with a logged warning.
+    unreadable one is skipped with a logged warning. With ``callbacks``, a checkpoint counts
+    only when its callback states load too (``restore_callbacks``): a save interrupted
+    between its files is skipped for the whole one before it.
 
     Parameters
     ----------
     *paths : str or pathlib.Path
         Checkpoint files, newest first.
+    callbacks : sequence of Callback, optional
+        Fresh callbacks of the saved run (as for ``restore_callbacks``), given the states of
+        the checkpoint returned.
 
     Returns
     -------
     checkpoint : Checkpoint
         The first one that loads.
     path : pathlib.Path
-        The file it came from (possibly a ``.prev`` copy).
+        The file it came from (possibly a ``.prev`` copy): pass it to ``restore_callbacks``,
+        since ``ModelCheckpoint`` keeps each file's own callback states beside it (``.prev``
+        included).
 
     Raises
     ------
     FileNotFoundError
         When none of the files (nor their ``.prev`` copies) exists.
     ModelFileError
-        When some exist but none loads (the message lists each problem).
+        When some exist but none loads, with its callback states when ``callbacks`` are
+        given (the message lists each problem).
 
     See Also
     --------
     load_checkpoint : one file, no fallback.
+    restore_callbacks : the states of one checkpoint.
 
     Examples
     --------
@@ -465,13 +479,17 @@ def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.P
     >>> checkpoint.epoch, used.name
     (1, 'ck.safetensors.prev')
     """
-    candidates = [c for p in paths for c in (pathlib.Path(p), _previous(pathlib.Path(p)))]
+    candidates = [c for p in paths for c in (pathlib.Path(p), previous_path(pathlib.Path(p)))]
     problems = []
     for candidate in candidates:
         if not candidate.exists():
             continue
         try:
             checkpoint = load_checkpoint(candidate)
+            if callbacks is not None:
+                from gradstat.nn.training.callbacks import restore_callbacks  # it imports this module
+
+                restore_callbacks(candidate, callbacks)
         except (ModelFileError, OSError) as exc:
             logger.warning("skipping checkpoint %s: %s", candidate, exc)
             problems.append(str(exc))
@@ -570,7 +588,7 @@ def write_atomically(path: pathlib.Path, data: bytes, *, keep_previous: bool = F
             f.flush()
             os.fsync(f.fileno())
         if keep_previous and path.is_file():
-            _keep_previous(path)
+            keep_as_previous(path)
         os.replace(tmp, path)  # atomic: readers see the old file or the new one
         _fsync_directory(directory)
     except OSError as exc:
@@ -582,19 +600,28 @@ def write_atomically(path: pathlib.Path, data: bytes, *, keep_previous: bool = F
         raise
 
 
-def _previous(path: pathlib.Path) -> pathlib.Path:
+def previous_path(path: pathlib.Path) -> pathlib.Path:
+    """``<path>.prev``: where :func:`save_checkpoint` keeps the checkpoint it replaces."""
     return path.with_name(path.name + PREVIOUS_SUFFIX)
 
 
-def _keep_previous(path: pathlib.Path) -> None:
-    """``path`` → ``path.prev`` without a moment where ``path`` is missing."""
-    previous = _previous(path)
+def keep_as_previous(path: pathlib.Path, previous: pathlib.Path | None = None) -> None:
+    """Keep the file at ``path`` as ``previous`` (default ``<path>.prev``), replacing it
+    atomically, without a moment where ``path`` is missing (a hard link, else a copy).
+
+    ``ModelCheckpoint`` keeps a checkpoint's callback states this way beside its ``.prev``."""
+    previous = previous_path(path) if previous is None else previous
     tmp = path.parent / f".{previous.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        os.link(path, tmp)
-    except OSError:  # no hard links on this file system
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, previous)
+        try:
+            os.link(path, tmp)
+        except OSError:  # no hard links on this file system
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, previous)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise type(exc)(exc.errno, f"could not keep {path} as {previous}: {reason}") from None
 
 
 def _clear_stale_temporaries(path: pathlib.Path) -> None:
@@ -624,26 +651,54 @@ def _fsync_directory(directory: pathlib.Path) -> None:
 
 
 # --- reading ---------------------------------------------------------------------------------
+def read_metadata(path: str | pathlib.Path) -> dict[str, str]:
+    """The metadata of the safetensors file at ``path`` (its ``checksum``, a checkpoint's
+    ``epoch`` …), read from the header alone: no tensor is read and nothing is verified but the
+    header's size against the file's; ``ModelFileError`` naming the file when malformed."""
+    path = pathlib.Path(path)
+    _check_exists(path)
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        n = _header_length(path, f.read(8), size)
+        meta, _ = _parse_header(path, f.read(n))
+    return meta
+
+
 def _read(path: pathlib.Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """Metadata and tensors of the safetensors file at ``path``, every size checked against
     the file before use; ``ModelFileError`` (naming the file) for anything malformed."""
+    _check_exists(path)
+    data = path.read_bytes()
+    n = _header_length(path, data[:8], len(data))
+    meta, header = _parse_header(path, data[8 : 8 + n])
+    arrays = {key: _tensor(path, key, info, data, 8 + n) for key, info in header.items()}
+    return meta, arrays
+
+
+def _check_exists(path: pathlib.Path) -> None:
     if path.is_dir():
         raise ModelFileError(f"{path} is a directory, not a model file")
     if not path.exists():
         raise FileNotFoundError(f"no model file {path}")
-    data = path.read_bytes()
-    if len(data) < 8:
-        raise ModelFileError(
-            f"{path} is empty or truncated ({len(data)} bytes): not a safetensors model file"
-        )
-    n = int.from_bytes(data[:8], "little")
-    if n > len(data) - 8 or n > MAX_HEADER_BYTES:
+
+
+def _header_length(path: pathlib.Path, first: bytes, size: int) -> int:
+    """The header length the file's first 8 bytes declare, checked against its ``size``."""
+    if len(first) < 8:
+        raise ModelFileError(f"{path} is empty or truncated ({size} bytes): not a safetensors model file")
+    n = int.from_bytes(first, "little")
+    if n > size - 8 or n > MAX_HEADER_BYTES:
         raise ModelFileError(
             f"{path} is truncated or not a safetensors file: its header declares {n} bytes, "
-            f"the file has {len(data) - 8} after the length"
+            f"the file has {size - 8} after the length"
         )
+    return n
+
+
+def _parse_header(path: pathlib.Path, raw: bytes) -> tuple[dict[str, str], dict[str, Any]]:
+    """The metadata and the tensors' entries of a safetensors header."""
     try:
-        header = json.loads(data[8 : 8 + n])
+        header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelFileError(f"{path} is not a safetensors file: its header is not JSON") from None
     if not isinstance(header, dict):
@@ -651,8 +706,7 @@ def _read(path: pathlib.Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise ModelFileError(f"{path}: the metadata must map names to strings")
-    arrays = {key: _tensor(path, key, info, data, 8 + n) for key, info in header.items()}
-    return meta, arrays
+    return meta, header
 
 
 def _tensor(path: pathlib.Path, key: str, info: Any, data: bytes, start: int) -> np.ndarray:

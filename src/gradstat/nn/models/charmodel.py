@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradstat.nn.io import resume_checkpoint, save_checkpoint
+from gradstat.nn.io import resume_checkpoint, save_checkpoint, write_atomically
 from gradstat.nn.layers.base import Layer
 from gradstat.nn.layers.dense import Dense
 from gradstat.nn.layers.embedding import Embedding
@@ -206,9 +206,9 @@ class CharModel:
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         settings = {k: getattr(self, k) for k in self._settings()}
-        (directory / VOCABULARY).write_text(
-            json.dumps({"chars": self.vocabulary_.chars, "settings": settings})
-        )
+        # atomic, as the checkpoint: a save killed midway never leaves a truncated vocabulary
+        content = {"chars": self.vocabulary_.chars, "settings": settings}
+        write_atomically(directory / VOCABULARY, json.dumps(content).encode())
         save_checkpoint(directory / CHECKPOINT, self.network_, self.optimiser_, self.rng_, self.epoch_)
 
     def _settings(self) -> list[str]:

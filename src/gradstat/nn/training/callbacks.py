@@ -11,7 +11,10 @@ A callback with counters (early stopping, a plateau schedule) reports them by ``
 and arrays (early stopping's best weights) by ``state_arrays()``; ``ModelCheckpoint`` writes
 them beside each checkpoint (``<file>.callbacks.json``, ``<file>.callbacks.safetensors`` with
 a checksum) and ``restore_callbacks`` puts them back, so that a resumed run continues as if
-never stopped.
+never stopped. The states name the epoch and the checksum of their checkpoint; when a save
+replaces a checkpoint, the old one and its states become ``<file>.prev`` and
+``<file>.prev.callbacks.…`` together, so the checkpoint ``resume_checkpoint`` falls back to
+has its own states, and ``restore_callbacks`` refuses states that belong to another one.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradstat.nn.io import ModelFileError, read_tensors, save_checkpoint, write_atomically, write_tensors
+from gradstat.nn.io import (
+    PREVIOUS_SUFFIX,
+    ModelFileError,
+    keep_as_previous,
+    previous_path,
+    read_metadata,
+    read_tensors,
+    save_checkpoint,
+    write_atomically,
+    write_tensors,
+)
 from gradstat.nn.optim.schedules import ReduceLROnPlateau, Schedule
 
 if TYPE_CHECKING:
@@ -325,9 +338,13 @@ class ModelCheckpoint(Callback):
 
     The states of the trainer's callbacks go to ``<file>.callbacks.json``, their arrays
     (early stopping's best weights) to ``<file>.callbacks.safetensors`` (with a checksum,
-    which the JSON file repeats to tie the two together). Resume with
-    ``load_checkpoint`` (or ``resume_checkpoint``), ``restore_callbacks(file, callbacks)``
-    and ``fit(…, initial_epoch=checkpoint.epoch)``. It saves after the other callbacks have
+    which the JSON file repeats to tie the two together, beside the epoch and the checksum
+    of the checkpoint). A save that replaces the file first keeps the old checkpoint as
+    ``<file>.prev`` and its states as ``<file>.prev.callbacks.json`` and
+    ``<file>.prev.callbacks.safetensors``. Resume with ``load_checkpoint`` (or
+    ``resume_checkpoint``, which may fall back to ``<file>.prev``),
+    ``restore_callbacks(path, callbacks)`` with the path the checkpoint came from, and
+    ``fit(…, initial_epoch=checkpoint.epoch)``. It saves after the other callbacks have
     ended the epoch (``runs_last``), so a schedule's next rate is in the file. Keras'
     ``ModelCheckpoint``; in PyTorch, ``torch.save`` of the state dicts at the end of an epoch.
 
@@ -404,11 +421,19 @@ class ModelCheckpoint(Callback):
             for index, cb in enumerate(trainer.callbacks)
             for key, value in cb.state_arrays().items()
         }
-        if arrays:  # first the arrays, then the JSON file that names their checksum
+        _keep_previous_save(path)
+        # the arrays, the checkpoint, then the JSON file that names both checksums: an interrupted
+        # save leaves files that restore_callbacks refuses, beside a whole .prev set
+        if arrays:
             content["arrays_checksum"] = write_tensors(_arrays_path(path), arrays, {"epoch": str(epoch + 1)})
-        if arrays or any(entry["state"] for entry in states):
-            _write_json(_state_path(path), content)
+        else:
+            _arrays_path(path).unlink(missing_ok=True)
         save_checkpoint(path, trainer.model, trainer.optimiser, trainer.rng, epoch + 1)
+        if arrays or any(entry["state"] for entry in states):
+            content["checkpoint_checksum"] = read_metadata(path)["checksum"]
+            _write_json(_state_path(path), content)
+        else:
+            _state_path(path).unlink(missing_ok=True)
 
     def state(self) -> dict[str, Any]:
         return {"best": self.best} if self.save_best_only else {}
@@ -429,7 +454,9 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
     Parameters
     ----------
     checkpoint : str or pathlib.Path
-        The checkpoint file; the states are read from ``<checkpoint>.callbacks.json``.
+        The checkpoint file the model was loaded from (the path ``resume_checkpoint``
+        returns, ``<file>.prev`` after a fall-back); the states are read from
+        ``<checkpoint>.callbacks.json`` and must name its epoch (and checksum).
     callbacks : sequence of Callback
         Fresh callbacks of the same classes, in the same order, as in the saved run.
 
@@ -439,10 +466,13 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
         When no states were saved beside the checkpoint (no callback of the run had any), or
         the arrays file they name (``<checkpoint>.callbacks.safetensors``) is missing.
     ModelFileError
-        When the arrays file is truncated or corrupt (its checksum does not match) or belongs
-        to another save than the states (the message names it).
+        When the checkpoint or the arrays file is truncated or corrupt (a checksum does not
+        match), when the states belong to another checkpoint than ``checkpoint`` (another
+        epoch or checksum: the message names both files and both epochs), or when the arrays
+        file belongs to another save than the states (the message names it), or the states
+        file is unreadable.
     ValueError
-        When the states file is unreadable or holds the states of other callbacks.
+        When the states file holds the states of other callbacks.
 
     See Also
     --------
@@ -473,26 +503,73 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
     >>> checkpoint.epoch, len(history["loss"]), resumed[0].best_epoch
     (4, 6, 5)
     """
-    path = _state_path(pathlib.Path(checkpoint))
+    checkpoint = pathlib.Path(checkpoint)
+    path = _state_path(checkpoint)
     try:
         saved = json.loads(path.read_text())
         epoch, states = int(saved["epoch"]), saved["callbacks"]
     except FileNotFoundError:
         raise FileNotFoundError(
             f"no callback states {path} beside the checkpoint {checkpoint} "
-            "(its run had no callback with state)"
+            "(its run had no callback with state, or the states were not kept with it)"
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is not a file of callback states: {exc}") from None
+        raise ModelFileError(f"{path} is not a file of callback states: {exc}") from None
     kinds = [type(cb).__name__ for cb in callbacks]
     if kinds != [entry["class"] for entry in states]:
         raise ValueError(f"{path} holds the states of {[e['class'] for e in states]}, not of {kinds}")
-    arrays = _read_arrays(pathlib.Path(checkpoint), saved.get("arrays_checksum"))
+    _check_belongs(checkpoint, epoch, saved.get("checkpoint_checksum"))
+    arrays = _read_arrays(checkpoint, saved.get("arrays_checksum"))
     for index, (cb, entry) in enumerate(zip(callbacks, states, strict=True)):
         cb.load_state(entry["state"])
         prefix = f"{index}/"
         cb.load_state_arrays({k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
     logger.info("callback states of epoch %d restored from %s", epoch, path)
+
+
+def _check_belongs(checkpoint: pathlib.Path, epoch: int, checksum: str | None) -> None:
+    """Refuse the states of ``epoch`` (and checkpoint ``checksum``, when they name one) unless
+    ``checkpoint`` is whole (its checksum verified) and is that checkpoint."""
+    states = _state_path(checkpoint)
+    meta, _ = read_tensors(checkpoint)
+    try:
+        saved_epoch = int(meta.get("epoch", 0))
+    except ValueError:
+        raise ModelFileError(f"{checkpoint}: its epoch {meta['epoch']!r} is not an integer") from None
+    if saved_epoch != epoch:
+        raise ModelFileError(
+            f"{states} holds the callback states of epoch {epoch}, but {checkpoint} is the "
+            f"checkpoint of epoch {saved_epoch}: the states do not belong to it (a save interrupted "
+            f"between the files, or files copied separately){_whole_save_hint(checkpoint)}"
+        )
+    if checksum is not None and checksum != meta["checksum"]:
+        raise ModelFileError(
+            f"{states} holds the callback states of another checkpoint of epoch {epoch} than "
+            f"{checkpoint} (their checksums differ): the states do not belong to it"
+        )
+
+
+def _whole_save_hint(checkpoint: pathlib.Path) -> str:
+    """Where an interrupted save's checkpoint and states are kept whole."""
+    previous = previous_path(checkpoint)
+    if checkpoint.name.endswith(PREVIOUS_SUFFIX) or not previous.is_file():
+        return ""
+    return f"; the previous save is whole: resume from {previous} (load_checkpoint, restore_callbacks)"
+
+
+def _keep_previous_save(path: pathlib.Path) -> None:
+    """Before a save replaces the checkpoint at ``path``: it becomes ``<path>.prev`` and its
+    callback states ``<path>.prev.callbacks.…``, every file replaced atomically, so that until
+    the new save is whole the ``.prev`` files are a whole save."""
+    if not path.is_file():
+        return
+    previous = previous_path(path)
+    for companion in (_arrays_path, _state_path):
+        if companion(path).is_file():
+            keep_as_previous(companion(path), companion(previous))
+        else:
+            companion(previous).unlink(missing_ok=True)
+    keep_as_previous(path, previous)
 
 
 def _read_arrays(checkpoint: pathlib.Path, checksum: str | None) -> dict[str, np.ndarray]:
@@ -508,7 +585,7 @@ def _read_arrays(checkpoint: pathlib.Path, checksum: str | None) -> dict[str, np
         raise ModelFileError(
             f"{path} does not belong to {_state_path(checkpoint)}: it holds the arrays of "
             f"epoch {meta.get('epoch', '?')}, saved apart from these states (a save interrupted "
-            "between the two files, or files copied separately)"
+            f"between the two files, or files copied separately){_whole_save_hint(checkpoint)}"
         )
     return arrays
 
@@ -618,6 +695,8 @@ class CSVLogger(Callback):
 
     The file is started afresh when training starts at epoch 0 and appended to when it
     resumes; each row is written and closed at once, so an interrupted run keeps its rows.
+    A run resumed at ``initial_epoch`` e first drops the rows of epochs after e (logged by the
+    run before a fall-back to an older checkpoint), so the file holds each epoch once.
     Keras' ``CSVLogger``.
 
     Parameters
@@ -652,8 +731,35 @@ class CSVLogger(Callback):
         self.path = pathlib.Path(path)
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        if not logs.get("initial_epoch", 0):
+        initial_epoch = logs.get("initial_epoch", 0)
+        if not initial_epoch:
             self.path.unlink(missing_ok=True)
+        elif self.path.is_file():
+            self._drop_rows_after(initial_epoch)
+
+    def _drop_rows_after(self, epoch: int) -> None:
+        """Keep the header and the rows of epochs 1 … ``epoch`` (rewritten atomically)."""
+        lines = self.path.read_bytes().decode("utf-8").splitlines(keepends=True)
+        kept = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                row_epoch = self._row_epoch(line)
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(
+                    f"{self.path} line {number} is not a row of this logger ({line.strip()!r}): "
+                    "resume with the log of the run, or another file"
+                ) from None
+            if row_epoch is None or row_epoch <= epoch:
+                kept.append(line)
+        if len(kept) < len(lines):
+            write_atomically(self.path, "".join(kept).encode("utf-8"))
+            logger.info("%s: dropped %d rows after epoch %d, where the run resumes", self.path,
+                        len(lines) - len(kept), epoch)  # fmt: skip
+
+    def _row_epoch(self, line: str) -> int | None:
+        """The epoch of a row (None for the header)."""
+        first = line.split(",", 1)[0]
+        return None if first == "epoch" else int(first)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         row = {"epoch": epoch + 1, **logs}
@@ -668,7 +774,8 @@ class CSVLogger(Callback):
 class JSONLogger(CSVLogger):
     """Append one JSON object per epoch (JSON Lines: ``{"epoch": 1, "loss": …}``) to a file.
 
-    Started afresh at epoch 0 and appended to on a resume, as :class:`CSVLogger`.
+    Started afresh at epoch 0 and appended to on a resume (after dropping the rows of later
+    epochs), as :class:`CSVLogger`.
 
     Parameters
     ----------
@@ -693,6 +800,9 @@ class JSONLogger(CSVLogger):
     >>> [(row["epoch"], round(row["loss"], 4)) for row in rows]
     [(1, 1.2581), (2, 0.3222), (3, 0.0814)]
     """
+
+    def _row_epoch(self, line: str) -> int | None:
+        return int(json.loads(line)["epoch"])
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as f:
