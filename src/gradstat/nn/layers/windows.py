@@ -86,42 +86,51 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
 
 @numba.njit(cache=True)
 def _gather(x, cols, c_, sh, sw, ph, pw):
-    # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run
+    # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run;
+    # flat indices, no views: a LeNet window row is 5 values, a view would cost more than its copy
     b_, h_, wc_ = x.shape
     _, oh_, ow_, kh_, kwc_ = cols.shape
+    src, dst = x.reshape(-1), cols.reshape(-1)
+    o = 0
     for b in range(b_):
         for oh in range(oh_):
             for ow in range(ow_):
                 start = (ow * sw - pw) * c_  # where the window's row starts in x's row
-                t0, t1 = max(0, -start), min(kwc_, wc_ - start)  # the part off the padding
+                t0, t1 = max(0, -start), max(0, min(kwc_, wc_ - start))  # the part off the padding
                 for i in range(kh_):
-                    r, row = oh * sh + i - ph, cols[b, oh, ow, i]
+                    r = oh * sh + i - ph
                     if r < 0 or r >= h_:
-                        row[:] = 0
-                        continue
-                    src = x[b, r]
-                    row[:t0] = 0
-                    for t in range(numba.uint64(t0), numba.uint64(t1)):  # unsigned: no wraparound
-                        row[t] = src[numba.uint64(start) + t]
-                    row[t1:] = 0
+                        dst[o : o + kwc_] = 0
+                    else:
+                        at = (b * h_ + r) * wc_ + start  # + t ≥ 0 from t0 on: unsigned indices
+                        for t in range(t0):
+                            dst[o + t] = 0
+                        for t in range(t0, t1):
+                            dst[numba.uint64(o + t)] = src[numba.uint64(at + t)]
+                        for t in range(t1, kwc_):
+                            dst[o + t] = 0
+                    o += kwc_
 
 
 @numba.njit(cache=True)
 def _scatter(values, target, c_, sh, sw, ph, pw):
     b_, h_, wc_ = target.shape
     _, oh_, ow_, kh_, kwc_ = values.shape
+    src, dst = values.reshape(-1), target.reshape(-1)
+    dst[:] = 0
+    o = 0
     for b in range(b_):
-        target[b] = 0
         for oh in range(oh_):
             for ow in range(ow_):
                 start = (ow * sw - pw) * c_
-                t0, t1 = max(0, -start), min(kwc_, wc_ - start)
+                t0, t1 = max(0, -start), max(0, min(kwc_, wc_ - start))
                 for i in range(kh_):
-                    r, row = oh * sh + i - ph, values[b, oh, ow, i]
+                    r = oh * sh + i - ph
                     if 0 <= r < h_:
-                        dst = target[b, r]
-                        for t in range(numba.uint64(t0), numba.uint64(t1)):
-                            dst[numba.uint64(start) + t] += row[t]
+                        at = (b * h_ + r) * wc_ + start
+                        for t in range(t0, t1):
+                            dst[numba.uint64(at + t)] += src[numba.uint64(o + t)]
+                    o += kwc_
 
 
 def gather_windows(
