@@ -86,30 +86,24 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
 
 @numba.njit(cache=True)
 def _gather(x, cols, c_, sh, sw, ph, pw):
-    # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run;
-    # flat indices, no views: a LeNet window row is 5 values, a view would cost more than its copy
+    # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run
     b_, h_, wc_ = x.shape
     _, oh_, ow_, kh_, kwc_ = cols.shape
-    src, dst = x.reshape(-1), cols.reshape(-1)
-    o = 0
     for b in range(b_):
         for oh in range(oh_):
             for ow in range(ow_):
                 start = (ow * sw - pw) * c_  # where the window's row starts in x's row
-                t0, t1 = max(0, -start), max(0, min(kwc_, wc_ - start))  # the part off the padding
+                t0, t1 = max(0, -start), min(kwc_, wc_ - start)  # the part off the padding
                 for i in range(kh_):
-                    r = oh * sh + i - ph
+                    r, row = oh * sh + i - ph, cols[b, oh, ow, i]
                     if r < 0 or r >= h_:
-                        dst[o : o + kwc_] = 0
-                    else:
-                        at = (b * h_ + r) * wc_ + start  # + t ≥ 0 from t0 on: unsigned indices
-                        for t in range(t0):
-                            dst[o + t] = 0
-                        for t in range(t0, t1):
-                            dst[numba.uint64(o + t)] = src[numba.uint64(at + t)]
-                        for t in range(t1, kwc_):
-                            dst[o + t] = 0
-                    o += kwc_
+                        row[:] = 0
+                        continue
+                    src = x[b, r]
+                    row[:t0] = 0
+                    for t in range(numba.uint64(t0), numba.uint64(t1)):  # unsigned: no wraparound
+                        row[t] = src[numba.uint64(start) + t]
+                    row[t1:] = 0
 
 
 @numba.njit(cache=True)
