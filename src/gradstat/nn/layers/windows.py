@@ -54,7 +54,7 @@ def output_size(layer: str, axis: str, w: int, k: int, p: int, s: int, tiling: s
     with ``tiling="floor"`` O = ⌊(W − K + 2P)/S⌋ + 1 (PyTorch's rule: what lies past the last
     whole window is dropped)."""
     span = w - k + 2 * p
-    if tiling == "floor" and span >= 0:
+    if span >= 0 and (tiling == "floor" or span % s == 0):
         return span // s + 1
     o = Fraction(span, s) + 1
     if o.denominator != 1 or o < 1:
