@@ -2,7 +2,9 @@
 
 Built offline (``make docs``): MathJax comes from the ``sphinx-mathjax-offline`` package and is
 copied into ``_static``; the ``offline`` extension in ``_ext`` fails the build when a page would
-load a script, style sheet, font or image from another host.
+load a script, style sheet, font or image from another host. The reference pages wrap each
+autodoc directive in ``{eval-rst}`` (MyST would read autodoc's reStructuredText as Markdown);
+``reference_rendered`` fails the build when an entry did not render.
 """
 
 import sys
@@ -22,6 +24,7 @@ extensions = [
     "sphinx-mathjax-offline",
     "numpydoc",
     "offline",
+    "reference_rendered",
 ]
 
 exclude_patterns = ["_build", "README.md", "jupyter_execute", "tools", "_ext", "**.ipynb_checkpoints"]
@@ -37,7 +40,6 @@ nb_execution_show_tb = True
 # the MathJax files of sphinx-mathjax-offline, served from this site
 mathjax_path = "mathjax/tex-chtml.js"
 
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_validation_checks: set[str] = set()

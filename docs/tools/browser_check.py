@@ -35,7 +35,12 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-SCREENSHOTS = ["course/backpropagation.html", "course/cnn.html"]
+SCREENSHOTS = [
+    "course/inference.html",
+    "course/bias-variance.html",
+    "course/backpropagation.html",
+    "course/cnn.html",
+]
 RAW_TEX = ["$$", "\\frac", "\\begin{", "\\end{", "\\sum", "\\partial", "\\mathrm", "\\sigma", "\\hat", "\\("]
 LOCAL_SCHEMES = ("data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")
 

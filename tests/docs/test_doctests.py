@@ -31,7 +31,17 @@ MODULES_WITH_EXAMPLES = [m for m in library_modules() if _examples(m)]
 
 
 def test_the_converted_packages_have_examples():
-    for package in ("gradstat.linear", "gradstat.regularisation", "gradstat.datasets"):
+    converted = ("gradstat.linear", "gradstat.regularisation", "gradstat.datasets", "gradstat.generalised")
+    nn_converted = (
+        "gradstat.nn.layers",
+        "gradstat.nn.losses",
+        "gradstat.nn.optim",
+        "gradstat.nn.training",
+        "gradstat.nn.io",
+        "gradstat.nn.inspection",
+        "gradstat.nn.estimators",
+    )
+    for package in converted + nn_converted:
         assert any(m.startswith(package) for m in MODULES_WITH_EXAMPLES), package
 
 

@@ -9,7 +9,10 @@ import mpmath
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.anova import anova_lm
 
 import gradstat
 from gradstat import datasets
@@ -31,22 +34,69 @@ def test_linear_1_degrees_of_freedom_and_sigma2(cars):
     assert np.sqrt(fit.sigma2) == pytest.approx(2.593, abs=5e-4)  # R: residual standard error 2.593
 
 
-def test_linear_2_r_squared_and_f_from_the_anova_table(cars):
+def test_linear_2_holding_hp_fixed_by_residuals(cars):
+    fit = gradstat.ols("mpg ~ wt + hp", data=cars)
+    assert fit.coef["hp"] == pytest.approx(-0.03177, abs=5e-6)  # R: lm(mpg ~ wt + hp), hp -0.03177
+    # Frisch–Waugh–Lovell: residualise mpg and hp on wt, then one slope through the origin
+    mpg_rest = gradstat.ols("mpg ~ wt", data=cars).resid.to_numpy()
+    hp_rest = gradstat.ols("hp ~ wt", data=cars).resid.to_numpy()
+    assert hp_rest @ mpg_rest / (hp_rest @ hp_rest) == pytest.approx(-0.0317729470, rel=1e-8)
+
+
+# -- inference (docs/course/inference.md) -------------------------------------------------------
+
+
+def test_inference_1_r_squared_adjusted_and_f_from_the_anova_table(cars):
     fit = gradstat.ols("mpg ~ wt + hp", data=cars)
     table = fit.anova()
     ssr, sse = table["sum_sq"].iloc[0], table["sum_sq"].iloc[1]
     r2 = ssr / (ssr + sse)
     assert r2 == pytest.approx(0.8268, abs=5e-5)  # R: Multiple R-squared 0.8268
+    adj = 1 - (1 - r2) * (32 - 1) / 29
+    assert adj == pytest.approx(0.8148, abs=5e-5)  # R: Adjusted R-squared 0.8148
+    oracle = sm.OLS(cars["mpg"], sm.add_constant(cars[["wt", "hp"]])).fit()
+    assert fit.adj_r_squared == pytest.approx(oracle.rsquared_adj, rel=1e-12)
     f = (r2 / 2) / ((1 - r2) / 29)
     assert f == pytest.approx(69.21, abs=5e-3)  # R: F-statistic 69.21 on 2 and 29 DF
     assert stats.f.sf(f, 2, 29) == pytest.approx(fit.f_p_value, rel=1e-9)
 
 
-def test_linear_3_dummies_and_the_numerator_df(cars):
+def test_inference_2_confidence_and_prediction_intervals(cars):
+    fit = gradstat.ols("mpg ~ wt + hp", data=cars)
+    new = pd.DataFrame({"wt": [3.0], "hp": [150]})
+    mean = fit.predict(new, interval="confidence").iloc[0]
+    one_car = fit.predict(new, interval="prediction").iloc[0]
+    oracle = (
+        sm.OLS(cars["mpg"], sm.add_constant(cars[["wt", "hp"]]))
+        .fit()
+        .get_prediction(np.array([[1.0, 3.0, 150.0]]))
+        .summary_frame(alpha=0.05)
+        .iloc[0]
+    )
+    assert mean["fit"] == pytest.approx(oracle["mean"], rel=1e-12)
+    expected = oracle[["mean_ci_lower", "mean_ci_upper", "obs_ci_lower", "obs_ci_upper"]].to_numpy()
+    got = [mean["lower"], mean["upper"], one_car["lower"], one_car["upper"]]
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert (mean["lower"], mean["upper"]) == pytest.approx((19.84, 21.82), abs=0.005)
+    assert (one_car["lower"], one_car["upper"]) == pytest.approx((15.43, 26.22), abs=0.005)
+    # the prediction interval adds σ̂² to the variance of the fitted mean
+    ratio = (one_car["upper"] - one_car["lower"]) / (mean["upper"] - mean["lower"])
+    sigma2 = sm.OLS(cars["mpg"], sm.add_constant(cars[["wt", "hp"]])).fit().scale
+    assert ratio == pytest.approx(np.sqrt(oracle["mean_se"] ** 2 + sigma2) / oracle["mean_se"], rel=1e-10)
+    assert ratio == pytest.approx(5.44, abs=0.005)
+
+
+def test_inference_3_dummies_and_the_nested_f(cars):
     full = gradstat.ols("mpg ~ wt + hp + C(cyl)", data=cars)
     assert len(full.coef) == 5  # intercept, wt, hp, and k − 1 = 2 dummies for 3 levels of cyl
-    table = gradstat.compare(gradstat.ols("mpg ~ wt + hp", data=cars), full)
+    reduced = gradstat.ols("mpg ~ wt + hp", data=cars)
+    table = gradstat.compare(reduced, full)
     assert table["df"].iloc[1] == 2
+    oracle = anova_lm(
+        smf.ols("mpg ~ wt + hp", data=cars).fit(), smf.ols("mpg ~ wt + hp + C(cyl)", data=cars).fit()
+    )
+    assert table["F"].iloc[1] == pytest.approx(oracle["F"].iloc[1], rel=1e-10)
+    assert table["p_value"].iloc[1] == pytest.approx(oracle["Pr(>F)"].iloc[1], rel=1e-8)
 
 
 # -- backpropagation (docs/course/backpropagation.md) -------------------------------------------
@@ -133,7 +183,70 @@ def test_cnn_3_dE_dx2():
     assert dx[0, 0, 1] == pytest.approx(-0.4, abs=1e-15)
 
 
-# -- bias, variance and regularisation (docs/course/regularisation.md) ------------------------
+# -- bias and variance (docs/course/bias-variance.md) ------------------------------------------
+
+
+class ChapterSimulation:
+    """The chapter's setting: one fixed design of 30 rows and 12 columns, only the noise redrawn."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(2)
+        self.n, self.p, self.sigma = 30, 12, 1.5
+        self.beta = 2.0 * 0.7 ** np.arange(self.p)
+        self.X = rng.normal(size=(self.n, self.p))
+        self.x0 = rng.normal(size=(40, self.p))
+        self.f0 = self.x0 @ self.beta
+
+    def __call__(self, rng):
+        return self.X, self.X @ self.beta + self.sigma * rng.standard_normal(self.n)
+
+
+def test_bias_variance_1_least_squares_variance_in_closed_form():
+    sim = ChapterSimulation()
+    measured = gradstat.bias_variance(
+        lambda: gradstat.Ridge(alpha=0.0), sim, sim.x0, sim.f0, sim.sigma, n_rep=3000
+    )
+    # σ² x̃₀'(X̃'X̃)⁻¹x̃₀ from statsmodels' standard error of the fitted mean (scale-free: se²/σ̂²)
+    y = sim(np.random.default_rng(9))[1]
+    fit = sm.OLS(y, sm.add_constant(sim.X)).fit()
+    leverage = fit.get_prediction(sm.add_constant(sim.x0)).se_mean ** 2 / fit.scale
+    closed_form = sim.sigma**2 * leverage.mean()
+    assert closed_form == pytest.approx(1.80, abs=0.005)
+    assert measured.variance == pytest.approx(closed_form, rel=0.05)
+    assert measured.bias2 < 0.01  # unbiased: only Monte-Carlo noise, about variance / n_rep
+
+
+def test_bias_variance_2_ridge_bias_and_variance_in_closed_form():
+    sim = ChapterSimulation()
+    alpha = 10.0
+    measured = gradstat.bias_variance(
+        lambda: gradstat.Ridge(alpha=alpha, fit_intercept=False), sim, sim.x0, sim.f0, sim.sigma,
+        n_rep=4000,
+    )
+    gram = sim.X.T @ sim.X
+    A = np.linalg.inv(gram + alpha * np.eye(sim.p))  # 12 × 12, well conditioned
+    bias = sim.x0 @ (A @ gram @ sim.beta - sim.beta)
+    variance = sim.sigma**2 * np.einsum("ij,jk,ik->i", sim.x0, A @ gram @ A, sim.x0)
+    assert measured.bias2 == pytest.approx(np.mean(bias**2), rel=0.05)
+    assert measured.variance == pytest.approx(np.mean(variance), rel=0.05)
+
+
+def test_bias_variance_3_the_best_alpha_buys_variance_with_bias():
+    sim = ChapterSimulation()
+    curve = gradstat.bias_variance_curve(
+        lambda a: gradstat.Ridge(alpha=a), np.logspace(-1, 3, 13), sim, sim.x0, sim.f0, sim.sigma,
+        n_rep=200,
+    )
+    best = curve.loc[curve["mspe"].idxmin()]
+    first = curve.iloc[0]
+    assert best["alpha"] == pytest.approx(10 ** (-1 + 4 * 4 / 12))  # α ≈ 2.15, an interior optimum
+    assert best["bias2"] > first["bias2"] and best["variance"] < first["variance"]
+    # the parts add up to the error measured directly against fresh responses, within 3 SE
+    gap = (curve["mspe_empirical"] - curve["mspe"]).abs()
+    assert (gap < 3 * curve["mspe_empirical_se"]).all()
+
+
+# -- ridge, lasso and elastic net (docs/course/regularisation.md) -----------------------------
 
 
 def test_regularisation_1_ridge_at_zero_is_least_squares(cars):
@@ -156,25 +269,6 @@ def test_regularisation_2_lasso_on_one_standardised_predictor_is_soft_thresholdi
         soft = np.sign(z) * max(abs(z) - alpha, 0.0)
         fitted = gradstat.Lasso(alpha=alpha, fit_intercept=False, tol=1e-12).fit(x[:, None], y).coef_[0]
         assert fitted == pytest.approx(soft, abs=1e-8)
-
-
-def test_regularisation_3_the_best_alpha_buys_variance_with_bias():
-    beta = np.array([1.5, -1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0])
-
-    def simulate(rng):
-        X = rng.normal(size=(25, beta.size))
-        return X, X @ beta + 2.0 * rng.normal(size=25)
-
-    x0 = np.random.default_rng(1).normal(size=(30, beta.size))
-    curve = gradstat.bias_variance_curve(
-        lambda a: gradstat.Ridge(alpha=a), np.logspace(-2, 3, 8), simulate, x0, x0 @ beta, 2.0, n_rep=60
-    )
-    best = curve.loc[curve["mspe"].idxmin()]
-    first = curve.iloc[0]
-    assert 0.01 < best["alpha"] < 1000  # an interior optimum
-    assert best["bias2"] > first["bias2"] and best["variance"] < first["variance"]
-    # the decomposition adds up: MSPE = bias² + variance + σ²
-    np.testing.assert_allclose(curve["mspe"], curve["bias2"] + curve["variance"] + 4.0, rtol=1e-12)
 
 
 # -- the perceptron (docs/course/perceptron.md) --------------------------------------------------

@@ -266,3 +266,18 @@ def test_strict_loading_names_missing_and_unexpected_keys():
         layer.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(3)})
     layer.load_state_dict({"weight": np.ones((3, 2))}, strict=False)  # the others stay
     np.testing.assert_array_equal(layer.params["weight"], np.ones((3, 2)))
+
+
+def test_a_sequentials_keys_come_module_by_module_as_torchs():
+    # each module's parameters then its buffers, before the next module's (not all parameters first)
+    ours = gnn.Sequential(
+        [gnn.Dense(3, 4), gnn.BatchNorm1D(4), gnn.ReLU(), gnn.Dense(4, 2), gnn.BatchNorm1D(2)]
+    )
+    twin = torch.nn.Sequential(
+        torch.nn.Linear(3, 4),
+        torch.nn.BatchNorm1d(4),
+        torch.nn.ReLU(),
+        torch.nn.Linear(4, 2),
+        torch.nn.BatchNorm1d(2),
+    )
+    assert list(ours.state_dict()) == list(twin.state_dict())

@@ -50,8 +50,47 @@ def anova_glm(fit: GLMResults, test: Test | None = None) -> pd.DataFrame:
     """Sequential analysis of deviance: each term added, in formula order, to those before it.
 
     Row ``NULL`` is the intercept-only model (the empty model without an intercept); each term's
-    row holds its df (the rank it adds), the deviance it removes, and the residual df and
+    row holds its df (the rank it adds), the deviance ΔD it removes, and the residual df and
     deviance after it. Every prefix model is refitted by IRLS with the fit's weights and offset.
+    With φ the dispersion of the full fit, ``Chisq`` tests ΔD / φ ~ χ²(Δdf) and ``F`` tests
+    F = (ΔD / Δdf) / φ̂ ~ F(Δdf, df_resid). R's ``anova(fit, test=)``; statsmodels has no
+    sequential analysis of deviance for GLMs.
+
+    Parameters
+    ----------
+    fit : GLMResults
+        The fitted model.
+    test : {"Chisq", "F"}, optional
+        The test; by default the family's: ``Chisq`` for binomial and poisson (φ = 1 known),
+        ``F`` for gaussian and gamma (φ estimated), as R ≥ 4.4.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``NULL`` and one per term; columns ``df``, ``deviance``, ``df_resid``,
+        ``resid_deviance``, ``F`` (F test only) and ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        For a ``test`` other than ``"Chisq"``, ``"F"`` or None.
+
+    See Also
+    --------
+    compare_glm : the same tests between nested fits.
+    GLMResults.anova : the same table, as a method.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> from gradstat.generalised import anova_glm
+    >>> fit = gradstat.glm("mpg ~ wt + hp", datasets.load("mtcars"), family="gamma", link="log")
+    >>> anova_glm(fit).round(4)
+           df  deviance  df_resid  resid_deviance         F  p_value
+    NULL  NaN       NaN        31          2.7353       NaN      NaN
+    wt    1.0    2.1686        30          0.5667  162.8596   0.0000
+    hp    1.0    0.1985        29          0.3682   14.9079   0.0006
     """
     chosen = _default_test(fit, test)
     design = fit.design
@@ -98,7 +137,51 @@ def _nested(small: GLMResults, big: GLMResults) -> bool:
 def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
     """Likelihood-ratio (or F) tests of nested GLMs, smallest first, as R's ``anova(m1, m2, …)``.
 
-    Row i tests model i against model i − 1; φ is the dispersion of the last (largest) model.
+    Row i tests model i against model i − 1 by the drop in deviance ΔD on Δdf degrees of
+    freedom; with φ the dispersion of the last (largest) model, ``Chisq``: ΔD / φ ~ χ²(Δdf)
+    (the likelihood-ratio test when φ = 1), ``F``: F = (ΔD / Δdf) / φ̂ ~ F(Δdf, df_resid of
+    the last model). statsmodels has no such table for GLMs (its ``compare_lr_test`` is for
+    least-squares fits).
+
+    Parameters
+    ----------
+    *fits : GLMResults
+        Two or more fits of the same family and link, to the same responses and weights,
+        smallest first, each nested in the next.
+    test : {"Chisq", "F"}, optional
+        The test; by default ``Chisq`` for binomial and poisson, ``F`` for gaussian and gamma.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, indexed by formula: ``df_resid``, ``resid_deviance``, then for each
+        model after the first ``df``, ``deviance`` (the drop), ``F`` (F test only), ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        For fewer than two fits, different families or links, different responses or weights,
+        models that are not nested in the order given, or an unknown ``test``.
+    TypeError
+        When an argument is not a ``GLMResults``.
+
+    See Also
+    --------
+    compare : dispatches least-squares and GLM fits.
+    anova_glm : the sequential analysis of deviance of one fit.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> from gradstat.generalised import compare_glm
+    >>> cars = datasets.load("mtcars")
+    >>> small = gradstat.glm("mpg ~ wt", cars, family="gamma", link="log")
+    >>> big = gradstat.glm("mpg ~ wt + hp", cars, family="gamma", link="log")
+    >>> compare_glm(small, big).round(4)
+                   df_resid  resid_deviance   df  deviance        F  p_value
+    mpg ~ wt             30          0.5667  NaN       NaN      NaN      NaN
+    mpg ~ wt + hp        29          0.3682  1.0    0.1985  14.9079   0.0006
     """
     if len(fits) < 2:
         raise ValueError("compare() needs at least two fitted models, smallest first")
@@ -145,7 +228,46 @@ def compare_glm(*fits: GLMResults, test: Test | None = None) -> pd.DataFrame:
 
 def compare(*fits: Any, **options: Any) -> pd.DataFrame:
     """Tests between nested fits, smallest first: GLMs by :func:`compare_glm`, least-squares fits
-    by :func:`gradstat.linear.compare` (the F-test of R's ``anova(m1, m2)``)."""
+    by :func:`gradstat.linear.compare` (the F-test of R's ``anova(m1, m2)``).
+
+    Parameters
+    ----------
+    *fits : GLMResults or OLSResults
+        Two or more fits of one kind, smallest first, each nested in the next.
+    **options
+        ``test`` for GLMs (see :func:`compare_glm`); least-squares fits take none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, indexed by formula, with the test of each model against the one
+        before it.
+
+    Raises
+    ------
+    TypeError
+        When GLM and least-squares fits are mixed, an argument is not a fit, or fewer than two
+        least-squares fits are given.
+    ValueError
+        When the models are not nested or not fitted to the same data, or fewer than two GLM
+        fits are given.
+
+    See Also
+    --------
+    compare_glm, gradstat.linear.compare : the two tests it dispatches to.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> data = datasets.load("warpbreaks")
+    >>> small = gradstat.glm("breaks ~ wool", data, family="poisson")
+    >>> big = gradstat.glm("breaks ~ wool + tension", data, family="poisson")
+    >>> gradstat.compare(small, big)[["df", "deviance"]].round(4)      # ΔD ~ χ²(2)
+                              df  deviance
+    breaks ~ wool            NaN       NaN
+    breaks ~ wool + tension  2.0   70.9416
+    """
     if fits and all(isinstance(fit, GLMResults) for fit in fits):
         return compare_glm(*fits, **options)
     if any(isinstance(fit, GLMResults) for fit in fits):

@@ -81,15 +81,67 @@ def _newton_step(h: np.ndarray, g: np.ndarray, binary: bool) -> np.ndarray:
 
 
 class LogisticRegression(ClassifierMixin, Estimator):
-    """L2-penalised logistic regression (scikit-learn's parameters; the module docstring has the objective).
+    """L2-penalised logistic regression, binary or multinomial, fitted by Newton's method.
+
+    It minimises, with sample weights sᵢ and linear predictors ηᵢ = b + W xᵢ (the intercept b
+    not penalised),
+
+    * two classes: C Σ sᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ] + ½ ‖w‖² (class 1 against class 0);
+    * K > 2 classes: C Σ sᵢ [log Σₖ e^ηᵢₖ − ηᵢ,yᵢ] + ½ Σₖ ‖wₖ‖² (softmax).
+
+    The parameters and scaling are scikit-learn's ``LogisticRegression(penalty="l2")``; with
+    ``C=np.inf`` the binary fit is the binomial GLM's maximum-likelihood estimate,
+    ``glm("y ~ x", family="binomial")`` (R's ``glm(family=binomial)``).
 
     Parameters
     ----------
-    C : inverse penalty strength (> 0); ``np.inf`` fits without a penalty (the GLM's MLE).
-    fit_intercept : add an unpenalised intercept.
-    tol : stop after a Newton step whose decrement ½ g'H⁻¹g is below ``tol`` times (1 + |objective|)
-        (the error left is then of order the square of that step).
-    max_iter : largest number of Newton steps.
+    C : float, default 1.0
+        Inverse penalty strength (> 0); ``np.inf`` fits without a penalty.
+    fit_intercept : bool, default True
+        Add an unpenalised intercept.
+    tol : float, default 1e-12
+        Stop after a Newton step whose decrement ½ g'H⁻¹g is below ``tol`` times
+        (1 + abs(objective)) (the error left is then of order the square of that step).
+    max_iter : int, default 100
+        Largest number of Newton steps.
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray
+        The class labels, sorted.
+    coef_ : numpy.ndarray of shape (1, n_features) or (K, n_features)
+        w (two classes: the log-odds slopes of ``classes_[1]``), else one row per class.
+    intercept_ : numpy.ndarray of shape (1,) or (K,)
+        b (zeros without an intercept).
+    n_iter_ : numpy.ndarray of shape (1,)
+        Newton steps taken.
+    converged_ : bool
+        Whether the decrement fell below ``tol`` within ``max_iter`` steps.
+    objective_ : float
+        The objective at the estimate.
+    n_features_in_ : int
+        Number of columns of X.
+    feature_names_in_ : numpy.ndarray
+        The column names, when X was a DataFrame.
+
+    See Also
+    --------
+    glm : the binomial GLM with its inference (standard errors, deviance, tests).
+    gradstat.nn.MLPClassifier : a softmax network with hidden layers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import LogisticRegression, datasets
+    >>> cars = datasets.load("mtcars")
+    >>> X, y = cars[["wt"]], cars["am"]
+    >>> mle = LogisticRegression(C=np.inf).fit(X, y)        # = glm("am ~ wt", family="binomial")
+    >>> mle.intercept_.round(4).tolist(), mle.coef_.round(4).tolist()
+    ([12.0404], [[-4.024]])
+    >>> LogisticRegression(C=1.0).fit(X, y).coef_.round(4).tolist()   # shrunk towards 0
+    [[-1.9898]]
+    >>> mle.predict_proba(X.iloc[:2]).round(4).tolist()
+    [[0.1828, 0.8172], [0.3843, 0.6157]]
     """
 
     def __init__(
@@ -111,6 +163,37 @@ class LogisticRegression(ClassifierMixin, Estimator):
         return float(c)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
+        """Minimise the penalised negative log-likelihood by Newton's method with backtracking.
+
+        The gradient C Z'(S (P − Y)) + penalty and the Hessian are exact, so the steps converge
+        quadratically; for softmax the minimum-norm step keeps Σₖ bₖ = 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The predictors.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), optional
+            sᵢ ≥ 0 (not all zero); default 1.
+
+        Returns
+        -------
+        LogisticRegression
+            self, fitted.
+
+        Raises
+        ------
+        ValueError
+            For ``C`` ≤ 0, ``tol`` ≤ 0 or ``max_iter`` < 1, X or y with NaN, infinite or
+            mismatched rows, a single class, or negative or all-zero weights.
+
+        Warns
+        -----
+        ConvergenceWarning
+            When ``max_iter`` steps did not converge (without a penalty: separable classes,
+            whose coefficients diverge).
+        """
         c = self._check_params()
         Xa, ya = self._validate_fit(X, y, numeric_y=False)
         labels = self._encode_labels(ya)
@@ -176,13 +259,35 @@ class LogisticRegression(ClassifierMixin, Estimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """η = b + Xw: (n,) for two classes (the log-odds of ``classes_[1]``), (n, K) otherwise."""
+        """η = b + Xw: (n,) for two classes (the log-odds of ``classes_[1]``), (n, K) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,) or (n_samples, K)
+            The linear predictors.
+        """
         Xa = self._validate_predict(X, "coef_")
         scores = Xa @ self.coef_.T + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """P(class k | x): sigmoid of the log-odds (two classes) or softmax of η; columns as ``classes_``."""
+        """P(class k | x): sigmoid of the log-odds (two classes) or softmax of η; columns as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+            Probabilities; each row sums to 1.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p1 = expit(scores)
@@ -190,13 +295,36 @@ class LogisticRegression(ClassifierMixin, Estimator):
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """log P(class k | x), computed without forming the probabilities."""
+        """log P(class k | x), computed without forming the probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+            log σ(∓η) for two classes, η − log Σₖ e^ηₖ otherwise.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return scores - logsumexp(scores, axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
+        """The most probable class: η > 0 for two classes, argmaxₖ ηₖ otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         scores = self.decision_function(X)
         index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[index]

@@ -101,13 +101,92 @@ def glm(
     max_iter: int = 100,
     safe: bool = True,
 ) -> GLMResults:
-    """Fit a generalised linear model by IRLS (R's ``glm``).
+    """Fit a generalised linear model by iteratively reweighted least squares (R's ``glm``).
 
-    ``family``: ``"binomial"``, ``"poisson"``, ``"gaussian"`` or ``"gamma"``; ``link`` defaults to the
-    canonical one (logit, log, identity, inverse). ``weights`` are R's prior weights (the number of
-    trials for a binomial proportion), ``offset`` a term with coefficient 1 on the link scale; each
-    may be a column name or one value per row. See the module docstring for binomial responses.
-    ``safe``: check the formula against the safe grammar before anything is evaluated, as ``ols``.
+    The model is g(μᵢ) = ηᵢ = xᵢ'β + offsetᵢ with Var(yᵢ) = φ V(μᵢ) / wᵢ. β̂ maximises the
+    likelihood; each IRLS step is the weighted least-squares fit of the working response
+    zᵢ = ηᵢ − offsetᵢ + (yᵢ − μᵢ) / (dμ/dη)ᵢ with working weights Wᵢ = wᵢ (dμ/dη)ᵢ² / V(μᵢ),
+    solved by QR (no inverse of X'WX is formed), until the deviance settles. The same fit as R's
+    ``glm(formula, family, data, weights, offset)`` and statsmodels' ``smf.glm``.
+
+    Parameters
+    ----------
+    formula : str
+        R-style formula, e.g. ``"am ~ wt + C(cyl)"``, as in :func:`gradstat.ols`. A binomial
+        response may be 0/1 (or False/True), a proportion with the number of trials as
+        ``weights``, or two count columns ``cbind(successes, failures) ~ …`` (the response is
+        then s / (s + f) with prior weights s + f).
+    data : pandas.DataFrame or dict of columns
+        The rows.
+    family : {"gaussian", "binomial", "poisson", "gamma"}, default "gaussian"
+        The distribution of the response, with variance function V(μ) = 1, μ(1 − μ), μ, μ².
+    link : str, optional
+        g; defaults to the canonical link (identity, logit, log, inverse). Also available:
+        binomial probit, cloglog, log; poisson identity; gaussian log, inverse; gamma log,
+        identity.
+    weights : str or array-like, optional
+        R's prior weights wᵢ ≥ 0 (the number of trials for a binomial proportion): a column
+        name or one value per row. Rows of weight 0 are left out of n.
+    offset : str or array-like, optional
+        A term with coefficient 1 on the link scale (e.g. log exposure for a poisson rate): a
+        column name or one value per row.
+    missing : {"raise", "drop"}, default "raise"
+        ``"raise"``: NaN in a used column is an error naming it; ``"drop"``: fit the complete
+        rows (the summary says how many were dropped).
+    tol : float, default 1e-10
+        Convergence tolerance on the relative change in deviance abs(D − D_old) / (abs(D) + 0.1)
+        (R's rule), in (0, 1).
+    max_iter : int, default 100
+        Largest number of IRLS iterations.
+    safe : bool, default True
+        Check the formula against the safe grammar before anything is evaluated, as
+        :func:`gradstat.ols`; ``False`` is for trusted formulas only.
+
+    Returns
+    -------
+    GLMResults
+        The fit with every statistic as an attribute.
+
+    Raises
+    ------
+    ValueError
+        For an unknown family or link (or a link the family does not offer), ``tol`` outside
+        (0, 1) or ``max_iter`` < 1, an unknown column, missing values with
+        ``missing="raise"``, negative or all-zero weights, a ``cbind`` response outside the
+        binomial family or with negative counts, and a response the family cannot take
+        (binomial outside [0, 1], poisson negative, gamma not positive).
+    TypeError
+        When ``data`` cannot be made into a DataFrame.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When IRLS stops at ``max_iter`` without converging (the estimates are not the MLE).
+    SeparationWarning
+        When a binomial fit is separated: the MLE does not exist and the message names the
+        terms that diverge and the rows fitted with probability 0 or 1.
+    CollinearityWarning
+        When columns are linear combinations of earlier ones (their coefficients are NaN).
+    UserWarning
+        When a binomial response times its weights is not a whole number of successes.
+
+    See Also
+    --------
+    GLM : the same fit as a scikit-learn regressor.
+    LogisticRegression : penalised logistic regression as a scikit-learn classifier.
+    anova_glm, compare : analysis of deviance, sequential and between nested fits.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> fit = gradstat.glm("am ~ wt", datasets.load("mtcars"), family="binomial")
+    >>> fit.coef.round(4)
+    Intercept    12.0404
+    wt           -4.0240
+    Name: coef, dtype: float64
+    >>> round(fit.deviance, 4), fit.df_resid, round(fit.aic, 4)
+    (19.1761, 30, 23.1761)
     """
     if check_flag(safe, "safe"):
         parts = _split_cbind(formula)
@@ -223,10 +302,58 @@ def _check_separation(design: Design, y: np.ndarray, w: np.ndarray, fit: IRLSFit
 
 
 class GLM(RegressorMixin, Estimator):
-    """A GLM as a scikit-learn regressor: ``predict`` gives the fitted mean μ; ``results_`` the inference.
+    """A GLM as a scikit-learn regressor: ``predict`` gives the fitted mean μ = g⁻¹(b + Xβ).
 
-    In ``results_`` the columns of X are named ``x0, x1, …`` in order (``feature_names_in_`` keeps
-    a DataFrame's names); the intercept is ``Intercept``. ``sample_weight`` are the prior weights.
+    ``fit`` is :func:`glm` on the columns of X (the same IRLS, the same numbers), and the
+    fit's inference is kept as ``results_``; scikit-learn's nearest peers are
+    ``PoissonRegressor``, ``GammaRegressor`` and ``TweedieRegressor`` with ``alpha=0``.
+
+    Parameters
+    ----------
+    family : {"gaussian", "binomial", "poisson", "gamma"}, default "gaussian"
+        The distribution of the response (see :func:`glm`).
+    link : str, optional
+        g; defaults to the family's canonical link.
+    fit_intercept : bool, default True
+        Fit an intercept b.
+    max_iter : int, default 100
+        Largest number of IRLS iterations.
+
+    Attributes
+    ----------
+    coef_ : numpy.ndarray
+        β̂, one per column of X (0 for an aliased column).
+    intercept_ : float
+        b̂ (0.0 without an intercept).
+    results_ : GLMResults
+        The fit with its inference; the columns of X are named ``x0, x1, …`` in order and the
+        intercept ``Intercept``.
+    n_iter_ : int
+        IRLS iterations used.
+    n_features_in_ : int
+        Number of columns of X.
+    feature_names_in_ : numpy.ndarray
+        The column names, when X was a DataFrame.
+
+    See Also
+    --------
+    glm : the formula interface.
+    LogisticRegression : binary and multinomial logistic regression with an L2 penalty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import GLM
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 2))
+    >>> y = rng.poisson(np.exp(0.5 + 0.3 * X[:, 0] - 0.2 * X[:, 1]))
+    >>> model = GLM(family="poisson").fit(X, y)
+    >>> round(model.intercept_, 4), model.coef_.round(4).tolist()
+    (0.6256, [0.2611, -0.1428])
+    >>> model.predict(X[:2]).round(4).tolist()      # μ = exp(b + xβ)
+    [1.9686, 2.1768]
+    >>> model.results_.std_err.round(4).tolist()
+    [0.1054, 0.1109, 0.1021]
     """
 
     def __init__(
@@ -242,6 +369,28 @@ class GLM(RegressorMixin, Estimator):
         self.max_iter = max_iter
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
+        """Fit the GLM by IRLS.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The predictors.
+        y : array-like of shape (n_samples,)
+            The response, in the family's range.
+        sample_weight : array-like of shape (n_samples,), optional
+            Prior weights wᵢ ≥ 0 (the number of trials for a binomial proportion).
+
+        Returns
+        -------
+        GLM
+            self, fitted.
+
+        Raises
+        ------
+        ValueError
+            For X or y with NaN, infinite or mismatched rows, a response outside the family's
+            range, an unknown family or link, or negative weights.
+        """
         Xa, ya = self._validate_fit(X, y)
         frame = pd.DataFrame(Xa, columns=[f"x{j}" for j in range(Xa.shape[1])])
         frame["y"] = ya
@@ -258,6 +407,18 @@ class GLM(RegressorMixin, Estimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
+        """The fitted mean μ = g⁻¹(b̂ + Xβ̂).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            μ on the response scale.
+        """
         Xa = self._validate_predict(X, "coef_")
         return np.asarray(self.results_.link.inverse(Xa @ self.coef_ + self.intercept_))
 

@@ -33,7 +33,89 @@ RESIDUAL_TYPES = ("deviance", "pearson", "working", "response")
 
 
 class GLMResults(ResultsBase):
-    """A GLM fitted by IRLS with its inference. Every statistic is a cached attribute."""
+    """A GLM fitted by IRLS with its inference. Every statistic is a cached attribute.
+
+    Made by :func:`glm` (and kept by :class:`GLM` as ``results_``), not constructed directly.
+    The conventions are R's ``glm`` / ``summary.glm`` (statsmodels' ``GLMResults`` gives the
+    same numbers): below, n is the number of rows with positive prior weight wᵢ,
+    μᵢ = g⁻¹(ηᵢ) the fitted means, V the family's variance function and
+    Wᵢ = wᵢ (dμ/dη)ᵢ² / V(μᵢ) the working weights at β̂.
+
+    Parameters
+    ----------
+    design : Design
+        The design matrix, response and column names built from the formula.
+    family : Family
+        The response distribution (variance function, unit deviance, AIC).
+    link : Link
+        g and its inverse.
+    y : numpy.ndarray
+        The response as the fit sees it (proportions for a two-column binomial response).
+    prior_weights : numpy.ndarray
+        wᵢ, one per row (for ``cbind(s, f)`` the number of trials s + f).
+    trials : numpy.ndarray
+        The number of binomial trials per row (1 otherwise); used by the binomial AIC.
+    offset : numpy.ndarray
+        The offset per row (zeros without one).
+    fit : IRLSFit
+        The IRLS solution at convergence (coefficients, μ, η, QR factor, deviance).
+    has_offset : bool
+        Whether an offset was given (the null model is then refitted by IRLS).
+    tol : float
+        The IRLS tolerance, reused for refits (null deviance, analysis of deviance).
+    max_iter : int
+        The IRLS iteration limit, reused for refits.
+
+    Attributes
+    ----------
+    coef : pandas.Series
+        β̂, by term name (NaN for aliased columns).
+    std_err : pandas.Series
+        se(β̂ⱼ) = √(φ̂ [(X'WX)⁻¹]ⱼⱼ).
+    z_values, t_values : pandas.Series
+        β̂ⱼ / se(β̂ⱼ): z for the binomial and poisson families (φ = 1), t for the gaussian and
+        gamma families (φ estimated); the other one raises ``AttributeError``.
+    p_values : pandas.Series
+        2 P(Z > abs(z)), or 2 P(T > abs(t)) with T ~ t(df_resid).
+    dispersion : float
+        φ̂ = 1 (binomial, poisson), else Pearson's X² / df_resid.
+    deviance, null_deviance : float
+        D = Σ wᵢ d(yᵢ, μ̂ᵢ), and D of the intercept-only model.
+    aic, llf : float
+        R's AIC and log-likelihood ℓ = df_llf − AIC/2.
+    df_resid, df_null, df_model : int
+        n − rank, n − 1 (n without an intercept), rank − 1 (rank without an intercept).
+    nobs, rank, n_iter : int
+        Rows with positive weight, rank of the design, IRLS iterations.
+    converged : bool
+        Whether IRLS converged within ``max_iter``.
+    aliased : list of str
+        Columns left out for perfect collinearity.
+    n_dropped : int
+        Rows dropped for missing values (``missing="drop"``).
+
+    See Also
+    --------
+    glm : makes it.
+    anova_glm, compare : analysis of deviance.
+    gradstat.OLSResults : the least-squares counterpart.
+
+    Examples
+    --------
+    >>> import gradstat
+    >>> from gradstat import datasets
+    >>> fit = gradstat.glm("breaks ~ wool + tension", datasets.load("warpbreaks"), family="poisson")
+    >>> fit
+    <GLMResults 'breaks ~ wool + tension': poisson(log), n=54, rank=4, deviance=210.392>
+    >>> fit.std_err.round(4)
+    Intercept       0.0454
+    wool[T.B]       0.0516
+    tension[T.M]    0.0603
+    tension[T.H]    0.0640
+    Name: std_err, dtype: float64
+    >>> round(fit.null_deviance, 3), round(fit.aic, 3), round(fit.llf, 3), fit.dispersion
+    (297.372, 493.056, -242.528, 1.0)
+    """
 
     def __init__(
         self,
@@ -147,13 +229,38 @@ class GLMResults(ResultsBase):
 
     @cached_property
     def p_values(self) -> pd.Series:
-        """2 P(Z > |z|), or 2 P(T > |t|) with T ~ t(df_resid) when φ is estimated."""
+        """2 P(Z > abs(z)), or 2 P(T > abs(t)) with T ~ t(df_resid) when φ is estimated."""
         return self.wald_p_values(self.test_statistic)
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Wald intervals β̂ⱼ ± z(1 − α/2) se(β̂ⱼ), normal quantile for every family (R's ``confint.default``).
 
         R's ``confint(glm)`` profiles the likelihood instead; these are the Wald intervals.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level 1 − α, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, one row per term.
+
+        Raises
+        ------
+        ValueError
+            When ``level`` is not in (0, 1).
+
+        Examples
+        --------
+        >>> import gradstat
+        >>> from gradstat import datasets
+        >>> fit = gradstat.glm("am ~ wt", datasets.load("mtcars"), family="binomial")
+        >>> fit.conf_int().round(4)
+                    lower    upper
+        Intercept  3.2008  20.8799
+        wt        -6.8395  -1.2084
         """
         return self.wald_interval(self.coef, self.std_err, self.normal_quantile(level))
 
@@ -232,7 +339,34 @@ class GLMResults(ResultsBase):
         return self._rows(np.sign(self.y - self.fit.mu) * np.sqrt(np.maximum(d, 0.0)), "resid_deviance")
 
     def residuals(self, type: ResidualType = "deviance") -> pd.Series:
-        """R's ``residuals(fit, type=)``: ``deviance`` (default), ``pearson``, ``working`` or ``response``."""
+        """R's ``residuals(fit, type=)``: ``deviance`` (default), ``pearson``, ``working`` or ``response``.
+
+        Parameters
+        ----------
+        type : {"deviance", "pearson", "working", "response"}, default "deviance"
+            sign(yᵢ − μ̂ᵢ) √(wᵢ d(yᵢ, μ̂ᵢ)); (yᵢ − μ̂ᵢ) √wᵢ / √V(μ̂ᵢ); (yᵢ − μ̂ᵢ) / (dμ/dη)ᵢ;
+            or yᵢ − μ̂ᵢ (the attributes ``resid_deviance`` … ``resid_response``).
+
+        Returns
+        -------
+        pandas.Series
+            One residual per fitted row, indexed as the data.
+
+        Raises
+        ------
+        ValueError
+            For any other ``type``.
+
+        Examples
+        --------
+        >>> import gradstat
+        >>> from gradstat import datasets
+        >>> fit = gradstat.glm("am ~ wt", datasets.load("mtcars"), family="binomial")
+        >>> fit.residuals("pearson").head(3).round(4).tolist()
+        [0.4729, 0.79, 0.2586]
+        >>> bool(abs((fit.residuals() ** 2).sum() - fit.deviance) < 1e-9)    # Σ rᵢ² = D
+        True
+        """
         if type not in RESIDUAL_TYPES:
             raise ValueError(f"type must be one of {RESIDUAL_TYPES}, got {type!r}")
         series: pd.Series = getattr(self, f"resid_{type}")
@@ -250,8 +384,45 @@ class GLMResults(ResultsBase):
         """η₀ = x₀'β̂ + offset₀ (``type="link"``) or μ₀ = g⁻¹(η₀) (``"response"``).
 
         ``interval="confidence"``: η₀ ± z(1 − α/2) se(η₀), se(η₀)² = φ̂ x₀'(X'WX)⁻¹x₀, on the link
-        scale, with both ends mapped by g⁻¹ for ``type="response"`` (columns fit, se_link, lower,
-        upper). ``offset`` is for new rows (default 0; the fit's own offset when ``new_data`` is None).
+        scale, with both ends mapped by g⁻¹ for ``type="response"`` (R's ``predict.glm`` with
+        ``se.fit=TRUE``).
+
+        Parameters
+        ----------
+        new_data : pandas.DataFrame, optional
+            Rows with the columns the formula uses; ``None`` predicts the fitted rows.
+        type : {"response", "link"}, default "response"
+            The scale: μ₀ or η₀.
+        interval : {None, "confidence"}, default None
+            Add the Wald confidence interval of the mean (a GLM has no prediction interval).
+        level : float, default 0.95
+            Confidence level of the interval.
+        offset : float or array-like, optional
+            The offset of the new rows (default 0; the fit's own offset when ``new_data`` is
+            None).
+
+        Returns
+        -------
+        pandas.Series or pandas.DataFrame
+            The series ``fit``; with an interval, the columns ``fit``, ``se_link``, ``lower``,
+            ``upper``. Indexed as ``new_data``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``type`` or ``interval``, new rows without a column the formula
+            uses, or an ``offset`` of the wrong length.
+
+        Examples
+        --------
+        >>> import gradstat
+        >>> from gradstat import datasets
+        >>> data = datasets.load("warpbreaks")
+        >>> fit = gradstat.glm("breaks ~ wool + tension", data, family="poisson")
+        >>> fit.predict(data.iloc[[0, 9]], interval="confidence").round(4)
+               fit  se_link    lower    upper
+        0  40.1235   0.0454  36.7067  43.8584
+        9  29.0972   0.0514  26.3094  32.1805
         """
         if type not in ("link", "response"):
             raise ValueError(f"type must be 'link' or 'response', got {type!r}")
@@ -291,7 +462,18 @@ class GLMResults(ResultsBase):
 
     # -- tables -------------------------------------------------------------------------------
     def coefficients(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per term: coef, std_err, z (or t), p_value and the Wald interval."""
+        """One row per term: coef, std_err, z (or t), p_value and the Wald interval.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``coef``, ``std_err``, ``z`` or ``t``, ``p_value``, ``lower``, ``upper``.
+        """
         ci = self.conf_int(level)
         stat = "t" if self.uses_t else "z"
         return pd.DataFrame(
@@ -306,13 +488,58 @@ class GLMResults(ResultsBase):
         )
 
     def anova(self) -> pd.DataFrame:
-        """Sequential analysis of deviance, as R's ``anova(glm)`` (:func:`gradstat.generalised.anova_glm`)."""
+        """Sequential analysis of deviance, as R's ``anova(glm)`` (:func:`gradstat.generalised.anova_glm`).
+
+        The family's default test: χ² for binomial and poisson, F for gaussian and gamma.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``NULL`` and one per term; columns ``df``, ``deviance``, ``df_resid``,
+            ``resid_deviance``, (``F``,) ``p_value``.
+
+        Examples
+        --------
+        >>> import gradstat
+        >>> from gradstat import datasets
+        >>> fit = gradstat.glm("breaks ~ wool + tension", datasets.load("warpbreaks"), family="poisson")
+        >>> fit.anova()[["df", "deviance", "resid_deviance"]].round(2)
+                  df  deviance  resid_deviance
+        NULL     NaN       NaN          297.37
+        wool     1.0     16.04          281.33
+        tension  2.0     70.94          210.39
+        """
         from gradstat.generalised.anova import anova_glm
 
         return anova_glm(self)
 
     def summary(self, level: float = 0.95) -> GLMSummary:
-        """The report of R's ``summary.glm``: coefficients, dispersion, deviances, AIC, iterations."""
+        """The report of R's ``summary.glm``: coefficients, dispersion, deviances, AIC, iterations.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of the coefficients' Wald intervals.
+
+        Returns
+        -------
+        GLMSummary
+            ``str()`` is the text report (notebooks show HTML); ``.coefficients`` the table as a
+            DataFrame.
+
+        Examples
+        --------
+        >>> import gradstat
+        >>> from gradstat import datasets
+        >>> fit = gradstat.glm("am ~ wt", datasets.load("mtcars"), family="binomial")
+        >>> print(fit.summary())
+        GLM: am ~ wt, family binomial, link logit
+        n = 32 observations
+        ...
+        Residual deviance: 19.1761  on 30 degrees of freedom
+        AIC: 23.1761
+        ...
+        """
         from gradstat.generalised.summary import GLMSummary
 
         return GLMSummary(self, level)

@@ -36,7 +36,39 @@ _BOX = 1e6
 
 
 class SeparationWarning(UserWarning):
-    """The binomial MLE does not exist: some coefficients diverge (the message names them)."""
+    """The binomial MLE does not exist: some coefficients diverge (the message names them).
+
+    Issued by :func:`glm` when a binomial fit is completely or quasi-completely separated: a
+    direction b ≠ 0 has x'b ≥ 0 on every row with y = 1 and x'b ≤ 0 on every row with y = 0
+    (Albert and Anderson 1984), found by a linear programme. Along b the likelihood rises
+    for ever, so those coefficients, their standard errors and their tests are meaningless.
+    R's ``glm`` warns only "fitted probabilities numerically 0 or 1 occurred"; this names the
+    terms and the rows.
+
+    Parameters
+    ----------
+    message : str
+        Names the formula, the kind of separation, the terms and the separated rows.
+
+    See Also
+    --------
+    LogisticRegression : an L2 penalty gives finite coefficients on separated data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> import gradstat
+    >>> from gradstat.generalised import SeparationWarning
+    >>> data = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6], "y": [0, 0, 0, 1, 1, 1]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fit = gradstat.glm("y ~ x", data, family="binomial")
+    >>> [w.category is SeparationWarning for w in caught]
+    [True]
+    >>> str(caught[0].message)[:60]
+    "'y ~ x': complete separation — a combination of ['Intercept'"
+    """
 
 
 def find_separation(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str]) -> Separation | None:

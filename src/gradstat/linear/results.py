@@ -107,7 +107,7 @@ class OLSResults(ResultsBase):
     t_values : pandas.Series
         tᵢ = β̂ᵢ / se(β̂ᵢ), for H0: βᵢ = 0.
     p_values : pandas.Series
-        2 P(T > |tᵢ|), T ~ t(df_resid).
+        2 P(T > abs(tᵢ)), T ~ t(df_resid).
     cov : pandas.DataFrame
         σ̂²(X'X)⁻¹, or the sandwich (X'X)⁻¹ X' diag(ωᵢ) X (X'X)⁻¹ for HC0–HC3.
     sse, ssr, sst : float
@@ -298,7 +298,7 @@ class OLSResults(ResultsBase):
 
     @cached_property
     def p_values(self) -> pd.Series:
-        """pⱼ = 2 P(T > |tⱼ|), T ~ t(df_resid)."""
+        """pⱼ = 2 P(T > abs(tⱼ)), T ~ t(df_resid)."""
         p = 2.0 * stats.t.sf(np.abs(self.t_values.to_numpy()), self.df_resid)
         return pd.Series(p, index=self.design.column_names, name="p_values")
 

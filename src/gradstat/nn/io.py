@@ -67,13 +67,76 @@ _BIT_GENERATORS = {
 
 
 class ModelFileError(ValueError):
-    """A file that is not a readable gradstat.nn (or safetensors) file; the message names it."""
+    """A file that is not a readable gradstat.nn (or safetensors) file; the message names it.
+
+    Raised by :func:`load`, :func:`load_checkpoint`, :func:`read_state_dict` and
+    :func:`resume_checkpoint` for a truncated or corrupt file (a header larger than the file,
+    a tensor outside it, a checksum that does not match), a safetensors file that is not a
+    gradstat.nn model, or an architecture that cannot be rebuilt. A subclass of
+    ``ValueError``; a missing file is a ``FileNotFoundError`` instead.
+
+    Parameters
+    ----------
+    message : str
+        Names the file and what is wrong with it.
+
+    See Also
+    --------
+    load, read_state_dict : the readers that raise it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from gradstat import nn
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "net.safetensors"
+    ...     _ = path.write_bytes(b"not a model")
+    ...     try:
+    ...         nn.load(path)
+    ...     except nn.ModelFileError as error:
+    ...         print("truncated or not a safetensors file" in str(error))
+    True
+    """
 
 
 @dataclass
 class Checkpoint:
     """What ``load_checkpoint`` restores: resume with
-    ``model.fit(..., optimiser=ck.optimiser, rng=ck.rng, initial_epoch=ck.epoch)``."""
+    ``model.fit(..., optimiser=ck.optimiser, rng=ck.rng, initial_epoch=ck.epoch)``.
+
+    Parameters
+    ----------
+    model : Layer
+        The rebuilt network, with its weights (and ``history_`` and ``epoch_`` when saved).
+    optimiser : Optimiser or None
+        The optimiser bound to ``model`` with its moments and step count, if one was saved.
+    rng : numpy.random.Generator or None
+        The shuffling generator in the state it was saved in, if one was saved.
+    epoch : int
+        Epochs completed when the checkpoint was written (0 for a plain model file).
+    history : dict of str to list of float, default {}
+        The per-epoch metrics of the run so far.
+
+    See Also
+    --------
+    load_checkpoint, resume_checkpoint : what returns it.
+    save_checkpoint : what writes it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(3, 2, seed=0)])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ck.safetensors"
+    ...     nn.save_checkpoint(path, model, nn.SGD(model, lr=0.1), np.random.default_rng(0), epoch=3)
+    ...     checkpoint = nn.load_checkpoint(path)
+    >>> checkpoint.epoch, type(checkpoint.optimiser).__name__, checkpoint.optimiser.lr
+    (3, 'SGD', 0.1)
+    >>> checkpoint.optimiser.target is checkpoint.model
+    True
+    """
 
     model: Layer
     optimiser: Optimiser | None
@@ -84,7 +147,49 @@ class Checkpoint:
 
 # --- public API ------------------------------------------------------------------------------
 def save(model: Layer, path: str | pathlib.Path) -> None:
-    """Write ``model``'s weights (PyTorch's keys) and architecture to ``path`` (safetensors)."""
+    """Write ``model``'s weights (PyTorch's keys) and architecture to ``path`` (safetensors).
+
+    The tensors are the model's ``state_dict()`` under PyTorch's keys, so
+    ``safetensors.torch.load_file(path)`` gives a dict the matching ``torch.nn`` module takes
+    with ``load_state_dict(strict=True)`` (the peer of ``torch.save(model.state_dict())``);
+    the metadata holds the architecture as JSON and a SHA-256 checksum of the tensors. The
+    file is written to a temporary file and renamed over ``path`` (atomic).
+
+    Parameters
+    ----------
+    model : Layer
+        The network (a ``Sequential`` or any layer).
+    path : str or pathlib.Path
+        Where to write; the folder must exist.
+
+    Raises
+    ------
+    TypeError
+        When ``model`` is not a ``Layer``.
+    IsADirectoryError
+        When ``path`` is a folder.
+    OSError
+        When the file cannot be written (the message names it).
+
+    See Also
+    --------
+    load : rebuild the network.
+    save_checkpoint : also the optimiser, generator and epoch.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(3, 4, seed=0), nn.ReLU(), nn.Dense(4, 2, seed=1)])
+    >>> x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "net.safetensors"
+    ...     nn.save(model, path)
+    ...     again = nn.load(path)
+    >>> bool(np.array_equal(again.predict(x), model.predict(x)))
+    True
+    """
     _write(pathlib.Path(path), model, None, None, None)
 
 
@@ -97,20 +202,148 @@ def save_checkpoint(
 ) -> None:
     """Weights, optimiser state and generator state, so training resumes bit-identically.
 
-    The checkpoint it replaces is kept as ``<path>.prev`` for ``resume_checkpoint``.
+    The checkpoint it replaces is kept as ``<path>.prev`` for ``resume_checkpoint``. The
+    optimiser's arrays are stored under ``optimiser/{slot}/{parameter}``, beside the model's
+    PyTorch keys; the generator state, the epoch and the model's ``history_`` go in the
+    metadata. The peer is saving ``model.state_dict()`` and ``optimizer.state_dict()`` with
+    ``torch.save``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Where to write.
+    model : Layer
+        The network.
+    optimiser : Optimiser or None
+        Its optimiser (bound to ``model``), or None.
+    rng : numpy.random.Generator or None
+        The generator that shuffles the batches, or None.
+    epoch : int
+        Epochs completed.
+
+    Raises
+    ------
+    TypeError
+        When ``model`` is not a ``Layer``.
+    ValueError
+        When ``optimiser`` is bound to another model.
+    IsADirectoryError
+        When ``path`` is a folder.
+    OSError
+        When the file cannot be written.
+
+    See Also
+    --------
+    load_checkpoint : read it back.
+    resume_checkpoint : the newest checkpoint that loads.
+    ModelCheckpoint : the callback that calls it after every epoch.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(3, 2, seed=0)])
+    >>> optimiser = nn.Adam(model, lr=0.01)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ck.safetensors"
+    ...     nn.save_checkpoint(path, model, optimiser, np.random.default_rng(0), epoch=1)
+    ...     nn.save_checkpoint(path, model, optimiser, np.random.default_rng(0), epoch=2)
+    ...     print(sorted(p.name for p in pathlib.Path(folder).iterdir()))
+    ...     print(nn.load_checkpoint(path).epoch)
+    ['ck.safetensors', 'ck.safetensors.prev']
+    2
     """
     _write(pathlib.Path(path), model, optimiser, rng, epoch)
 
 
 def load(path: str | pathlib.Path) -> Layer:
-    """Rebuild the network saved at ``path``."""
+    """Rebuild the network saved at ``path``.
+
+    The file is read once; its header is checked against the file's size before anything is
+    allocated, its checksum is verified, and layer classes are only looked up in gradstat's
+    registry, so loading never executes code from the file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file written by :func:`save` or :func:`save_checkpoint`.
+
+    Returns
+    -------
+    Layer
+        The network with its weights (``history_`` and ``epoch_`` too when saved).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    ModelFileError
+        When the file is truncated, corrupt, not a gradstat.nn file (a PyTorch
+        ``state_dict``: use :func:`read_state_dict`) or holds an unknown architecture.
+
+    See Also
+    --------
+    save : write it.
+    load_checkpoint : the optimiser and generator as well.
+    read_state_dict : the tensors of any safetensors file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from gradstat import nn
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "net.safetensors"
+    ...     nn.save(nn.Sequential([nn.Dense(3, 4, seed=0), nn.Tanh()]), path)
+    ...     model = nn.load(path)
+    >>> [type(layer).__name__ for layer in model.layers], model.n_params
+    (['Dense', 'Tanh'], 16)
+    """
     return load_checkpoint(path).model
 
 
 def read_state_dict(path: str | pathlib.Path) -> dict[str, np.ndarray]:
     """The tensors of any safetensors file (e.g. a PyTorch ``state_dict`` saved with
     ``safetensors.torch.save_file``), checked like a model file: pass the result to
-    ``layer.load_state_dict``. A gradstat file's checksum is verified."""
+    ``layer.load_state_dict``. A gradstat file's checksum is verified.
+
+    The exchange goes both ways under PyTorch's keys and layouts: build the same
+    architecture in gradstat and call ``model.load_state_dict(read_state_dict(path))``, as
+    ``torch.nn.Module.load_state_dict`` would.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A safetensors file.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The tensors by key (read-only views of the file's bytes), without a checkpoint's
+        optimiser arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    ModelFileError
+        When the file is truncated or corrupt, or a gradstat file's checksum does not match.
+
+    See Also
+    --------
+    load : rebuild a gradstat network with its architecture.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from gradstat import nn
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "net.safetensors"
+    ...     nn.save(nn.Sequential([nn.Dense(3, 4, seed=0), nn.ReLU(), nn.Dense(4, 2, seed=1)]), path)
+    ...     tensors = nn.read_state_dict(path)
+    >>> {key: array.shape for key, array in sorted(tensors.items())}
+    {'0.bias': (4,), '0.weight': (4, 3), '2.bias': (2,), '2.weight': (2, 4)}
+    """
     path = pathlib.Path(path)
     meta, arrays = _read(path)
     if meta.get("format") == FORMAT and "checksum" in meta:
@@ -119,7 +352,50 @@ def read_state_dict(path: str | pathlib.Path) -> dict[str, np.ndarray]:
 
 
 def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
-    """Rebuild network, optimiser (bound to it) and generator saved at ``path``."""
+    """Rebuild network, optimiser (bound to it) and generator saved at ``path``.
+
+    The file is checked as by :func:`load`; the optimiser's moments and step count and the
+    generator's state are restored exactly, so that ``fit(…, initial_epoch=ck.epoch)``
+    continues bit-identically.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file written by :func:`save_checkpoint` (or :func:`save`, which has no optimiser,
+        generator or epoch).
+
+    Returns
+    -------
+    Checkpoint
+        ``model``, ``optimiser``, ``rng``, ``epoch`` and ``history``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    ModelFileError
+        When the file is truncated, corrupt, not a gradstat.nn file, of an unsupported version,
+        or holds an architecture, optimiser or generator that cannot be rebuilt.
+
+    See Also
+    --------
+    resume_checkpoint : falls back to ``<path>.prev`` when the file is corrupt.
+    restore_callbacks : the callbacks' counters saved beside the checkpoint.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0)])
+    >>> rng = np.random.default_rng(0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ck.safetensors"
+    ...     nn.save_checkpoint(path, model, nn.Adam(model), rng, epoch=5)
+    ...     checkpoint = nn.load_checkpoint(path)
+    >>> checkpoint.epoch, int(checkpoint.rng.integers(1000)) == int(rng.integers(1000))
+    (5, True)
+    """
     path = pathlib.Path(path)
     meta, arrays = _read(path)
     if meta.get("format") != FORMAT:
@@ -146,8 +422,44 @@ def resume_checkpoint(*paths: str | pathlib.Path) -> tuple[Checkpoint, pathlib.P
     """The newest checkpoint that loads, and its path.
 
     ``paths`` are tried newest first, each followed by its ``.prev`` copy; a corrupt or
-    unreadable one is skipped with a logged warning. ``FileNotFoundError`` if none exists,
-    ``ModelFileError`` if none loads.
+    unreadable one is skipped with a logged warning.
+
+    Parameters
+    ----------
+    *paths : str or pathlib.Path
+        Checkpoint files, newest first.
+
+    Returns
+    -------
+    checkpoint : Checkpoint
+        The first one that loads.
+    path : pathlib.Path
+        The file it came from (possibly a ``.prev`` copy).
+
+    Raises
+    ------
+    FileNotFoundError
+        When none of the files (nor their ``.prev`` copies) exists.
+    ModelFileError
+        When some exist but none loads (the message lists each problem).
+
+    See Also
+    --------
+    load_checkpoint : one file, no fallback.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0)])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ck.safetensors"
+    ...     nn.save_checkpoint(path, model, None, None, epoch=1)
+    ...     nn.save_checkpoint(path, model, None, None, epoch=2)
+    ...     _ = path.write_bytes(b"a crash mid-copy")         # the latest file is corrupt
+    ...     checkpoint, used = nn.resume_checkpoint(path)     # logs a warning, uses .prev
+    >>> checkpoint.epoch, used.name
+    (1, 'ck.safetensors.prev')
     """
     candidates = [c for p in paths for c in (pathlib.Path(p), _previous(pathlib.Path(p)))]
     problems = []

@@ -14,7 +14,36 @@ REDUCTIONS = ("mean", "sum")
 
 
 class Loss:
-    """Base class; subclasses set ``self._grad`` in ``forward``."""
+    """Base class of the losses: ``forward(pred, target)`` gives E, ``backward()`` gives ∂E/∂pred.
+
+    A loss is the start of the backward pass: ``model.backward(loss.backward())``. A
+    subclass computes E and ∂E/∂pred together in `forward` (storing the gradient in
+    ``self._grad``), so `backward` only hands it over. Calling the loss is `forward`.
+
+    PyTorch: ``torch.nn.modules.loss._Loss``; the same ``reduction`` values.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}, default "mean"
+        ``"sum"`` adds the per-sample losses; ``"mean"`` divides by the number of
+        samples (every axis of ``pred`` but the last is a sample axis; `MSE` counts
+        every element).
+
+    Raises
+    ------
+    ValueError
+        If ``reduction`` is unknown; from `forward`, for a target that does not fit the prediction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import MSE
+    >>> loss = MSE()
+    >>> loss(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]]))  # forward
+    2.5
+    >>> loss.backward().tolist()
+    [[1.0, 2.0]]
+    """
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
@@ -23,10 +52,35 @@ class Loss:
         self._grad: np.ndarray
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """The loss E of ``pred`` against ``target``; keeps ∂E/∂pred for `backward`.
+
+        Parameters
+        ----------
+        pred : numpy.ndarray
+            The model's output (logits for `CrossEntropy`).
+        target : numpy.ndarray
+            What it should have been (each loss says which shapes it takes).
+
+        Returns
+        -------
+        float
+            E, reduced by ``reduction``.
+        """
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
-        """∂loss/∂pred for the last ``forward``."""
+        """∂E/∂pred for the last `forward`: the gradient that starts the backward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            The shape and dtype of the last ``pred``.
+
+        Raises
+        ------
+        RuntimeError
+            If called before `forward`.
+        """
         try:
             return self._grad
         except AttributeError:
@@ -50,11 +104,42 @@ def _same_shape(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
 
 
 class HalfSquaredError(Loss):
-    """The notes' total error E = ½ Σ (target − out)²;  ∂E/∂out = −(target − out).
+    """The notes' total error: half the squared error, summed over the outputs.
 
-    Summed over outputs; ``"mean"`` divides by the number of samples (rows), so
-    one sample gives the notes' E with either reduction. (The worked example's E
-    is 0.298371109; the notes' 0.29337 is a slip, see errata.md.)
+    Forward: E = ½ Σ_k (target_k − out_k)² per sample. Backward:
+    ∂E/∂out = −(target − out) = out − target, the factor (1) of the notes' chain rule.
+    ``"mean"`` divides by the number of samples (rows), so one sample gives the notes' E
+    with either reduction. (The worked example's E is 0.298371109; the notes' 0.29337 is a
+    slip, see the errata.)
+
+    PyTorch: no class; ``0.5 * torch.nn.MSELoss(reduction="sum")`` per sample.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}, default "mean"
+        ``"sum"`` adds the samples' errors; ``"mean"`` divides by the number of samples.
+
+    Raises
+    ------
+    ValueError
+        If ``reduction`` is unknown; from `forward`, if ``target``'s shape differs from ``pred``'s.
+
+    See Also
+    --------
+    MSE : the mean over every element, without the ½.
+
+    Examples
+    --------
+    The outputs of the notes' worked example:
+
+    >>> import numpy as np
+    >>> from gradstat.nn import HalfSquaredError
+    >>> loss = HalfSquaredError()
+    >>> out = np.array([[0.751365070, 0.772928465]])
+    >>> round(loss(out, np.array([[0.01, 0.99]])), 6)
+    0.298371
+    >>> loss.backward().round(6).tolist()  # out − target
+    [[0.741365, -0.217072]]
     """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
@@ -66,7 +151,37 @@ class HalfSquaredError(Loss):
 
 
 class MSE(Loss):
-    """Mean squared error Σ (target − out)² / n over all n elements (``"sum"``: no division)."""
+    """The mean squared error over every element.
+
+    Forward: E = Σ (target − out)² / n over all n elements of ``pred`` (``"sum"``: no
+    division). Backward: ∂E/∂out = 2 (out − target) / n.
+
+    PyTorch: ``torch.nn.MSELoss``; the same reductions.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}, default "mean"
+        ``"mean"`` divides by the number of elements; ``"sum"`` does not.
+
+    Raises
+    ------
+    ValueError
+        If ``reduction`` is unknown; from `forward`, if ``target``'s shape differs from ``pred``'s.
+
+    See Also
+    --------
+    HalfSquaredError : the notes' ½ Σ (target − out)².
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import MSE
+    >>> loss = MSE()
+    >>> loss(np.array([1.0, 2.0]), np.array([0.0, 0.0]))  # (1 + 4) / 2
+    2.5
+    >>> loss.backward().tolist()  # 2 (out − target) / 2
+    [1.0, 2.0]
+    """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         target = _same_shape(pred, target, "MSE")
@@ -77,12 +192,49 @@ class MSE(Loss):
 
 
 class CrossEntropy(Loss):
-    """Softmax cross-entropy on logits: L = −Σ_k y_k log softmax(z)_k;  ∂L/∂z = ŷ − y.
+    """Softmax cross-entropy on logits, the multi-class loss of the notes.
 
-    ``target`` is either integer class labels with the shape of ``pred`` minus its
-    last axis, or probabilities with the shape of ``pred`` (e.g. the notes'
-    (0.99, 0.01)). Log-softmax is computed as z − max z − log Σ e^(z − max z),
-    so the loss and the gradient stay finite for any finite logits.
+    Forward: ŷ = softmax(z) over the last axis and L = −y' log ŷ = −Σ_k y_k log ŷ_k per
+    sample, y one-hot for a label. Backward: softmax and the logarithm combine to
+    ∂L/∂z = ŷ − y (in general ŷ Σ_k y_k − y). log ŷ is computed as
+    z − max z − log Σ e^(z − max z), so the loss and the gradient stay finite for any
+    finite logits. Over time steps, (batch, time, classes) logits give the notes'
+    L_total = Σ_t L_t (``"sum"``) or its mean over batch × time.
+
+    PyTorch: ``torch.nn.CrossEntropyLoss`` with the classes on the last axis; the same
+    reductions, labels or probabilities as targets.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}, default "mean"
+        ``"mean"`` divides by the number of samples (batch × time …); ``"sum"`` does not.
+
+    Raises
+    ------
+    ValueError
+        If ``reduction`` is unknown; from `forward`, for labels outside 0 … classes − 1,
+        non-integral labels, negative or non-finite probabilities, or a target shape that
+        fits neither form.
+
+    See Also
+    --------
+    Softmax : the probabilities as a layer.
+
+    Examples
+    --------
+    ``target`` is integer labels with ``pred``'s shape minus its last axis, or
+    probabilities with ``pred``'s shape (the notes' y = (0.99, 0.01)):
+
+    >>> import numpy as np
+    >>> from gradstat.nn import CrossEntropy
+    >>> loss = CrossEntropy()
+    >>> z = np.array([[0.0, np.log(3.0)]])  # ŷ = (0.25, 0.75)
+    >>> round(loss(z, np.array([1])), 4)  # −log 0.75
+    0.2877
+    >>> loss.backward().round(4).tolist()  # ŷ − y
+    [[0.25, -0.25]]
+    >>> round(loss(z, np.array([[0.99, 0.01]])), 4)  # −0.99 log 0.25 − 0.01 log 0.75
+    1.3753
     """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:

@@ -32,7 +32,48 @@ MAX_PARAMS = 500
 
 @dataclass
 class Explanation:
-    """The trace (``text``, also ``str()``) and its factors (``to_frame()``)."""
+    """The trace (``text``, also ``str()``) and its factors (``to_frame()``).
+
+    Returned by :func:`explain`; notebooks show the trace as preformatted text.
+
+    Parameters
+    ----------
+    text : str
+        The trace: forward pass, each chain-rule product with its factors' values, and the
+        updates when a learning rate was given.
+    rows : list of dict
+        One record per parameter (the full trace) or per factor of the chain (one weight);
+        see :meth:`to_frame`.
+    paths : list of dict
+        One record per path from a hidden unit through a unit of the next layer (the full
+        trace); see :meth:`paths_frame`.
+    loss : float, default 0.0
+        E on the sample.
+    network : NetworkPicture, optional
+        The units and weights that :meth:`plot` draws (one-weight explanations have it).
+
+    See Also
+    --------
+    explain : makes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(2, 2, dtype="float64"), nn.Sigmoid(),
+    ...                        nn.Dense(2, 2, dtype="float64"), nn.Sigmoid()])
+    >>> _ = model.load_state_dict({"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]),
+    ...                            "0.bias": np.array([0.35, 0.35]),
+    ...                            "2.weight": np.array([[0.40, 0.45], [0.50, 0.55]]),
+    ...                            "2.bias": np.array([0.60, 0.60])})
+    >>> explanation = nn.explain(model, [0.05, 0.10], [0.01, 0.99])
+    >>> print(str(explanation).splitlines()[1])
+      net_h1 = 0.37750000   out_h1 = 0.59326999
+    >>> explanation.paths_frame().round(6).head(2)
+      unit through  dE_dnet_next  weight  contribution
+    0   h1      o1      0.138499     0.4      0.055399
+    1   h1      o2     -0.038098     0.5     -0.019049
+    """
 
     text: str
     rows: list[dict[str, object]] = field(repr=False)
@@ -49,10 +90,41 @@ class Explanation:
 
     def plot(self, *, max_units: int = 8) -> Figure:
         """The network as a graph: each node a unit coloured by its activation (value printed),
-        each edge a weight drawn by its gradient ∂E/∂w (width ∝ |∂E/∂w|, red < 0 < blue).
+        each edge a weight drawn by its gradient ∂E/∂w (width ∝ abs(∂E/∂w), red < 0 < blue).
 
         Layers wider than ``max_units`` show the units on the explained path first, then those
-        with the largest |∂E/∂out|; the explained weight's edge is drawn in black.
+        with the largest abs(∂E/∂out); the explained weight's edge is drawn in black.
+
+        Parameters
+        ----------
+        max_units : int, default 8
+            Most units drawn per layer.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The drawing (not shown: display it in a notebook or ``savefig`` it).
+
+        Raises
+        ------
+        ValueError
+            When the explanation has no network to draw: the full trace of
+            ``explain(model, x, target)`` has none; one weight's (``weight=``) has, for a
+            network of Dense layers on flat inputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gradstat import nn
+        >>> model = nn.Sequential([nn.Dense(2, 2, dtype="float64"), nn.Sigmoid(),
+        ...                        nn.Dense(2, 2, dtype="float64"), nn.Sigmoid()])
+        >>> _ = model.load_state_dict({"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]),
+        ...                            "0.bias": np.array([0.35, 0.35]),
+        ...                            "2.weight": np.array([[0.40, 0.45], [0.50, 0.55]]),
+        ...                            "2.bias": np.array([0.60, 0.60])})
+        >>> figure = nn.explain(model, [0.05, 0.10], [0.01, 0.99], weight="0.weight[0, 0]").plot()
+        >>> type(figure).__name__, len(figure.axes)
+        ('Figure', 1)
         """
         if self.network is None:
             raise ValueError("this explanation has no network to draw")
@@ -60,14 +132,52 @@ class Explanation:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per parameter: the chain-rule factors, their product and the update (the full
-        trace); one row per factor of the chain (one weight)."""
+        trace); one row per factor of the chain (one weight).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Full trace: indexed by ``parameter`` (w1, w2, … numbered layer by layer, unit by
+            unit, as in the notes; b_h1 … for biases), with columns ``layer``, ``from``,
+            ``to``, ``value``, ``dE_dout`` (∂E/∂out), ``dout_dnet`` (∂out/∂net),
+            ``dnet_dparam`` (∂net/∂w), ``gradient`` (their product ∂E/∂w) and, with a
+            learning rate, ``updated`` (w − γ ∂E/∂w). One weight: indexed by ``factor``, with
+            its ``value``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gradstat import nn
+        >>> model = nn.Sequential([nn.Dense(2, 2, dtype="float64"), nn.Sigmoid(),
+        ...                        nn.Dense(2, 2, dtype="float64"), nn.Sigmoid()])
+        >>> _ = model.load_state_dict({"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]),
+        ...                            "0.bias": np.array([0.35, 0.35]),
+        ...                            "2.weight": np.array([[0.40, 0.45], [0.50, 0.55]]),
+        ...                            "2.bias": np.array([0.60, 0.60])})
+        >>> table = nn.explain(model, [0.05, 0.10], [0.01, 0.99], lr=0.5).to_frame()
+        >>> table.loc[["w5", "w1"], ["dE_dout", "dout_dnet", "dnet_dparam", "gradient", "updated"]].round(6)
+                    dE_dout  dout_dnet  dnet_dparam  gradient   updated
+        parameter
+        w5         0.741365   0.186816      0.59327  0.082167  0.358916
+        w1         0.036350   0.241301      0.05000  0.000439  0.149781
+        """
         import pandas as pd
 
         frame = pd.DataFrame(self.rows)
         return frame.set_index("parameter" if "parameter" in frame else "factor")
 
     def paths_frame(self) -> pd.DataFrame:
-        """One row per path from a hidden unit through a unit of the next layer."""
+        """One row per path from a hidden unit through a unit of the next layer.
+
+        Each row is one term of ∂E/∂out_h = Σ_j ∂E/∂net_j · w_{h→j}: the hidden unit, the unit
+        j it feeds, ∂E/∂net_j, the weight, and their product.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``unit``, ``through``, ``dE_dnet_next``, ``weight``, ``contribution``
+            (empty for a one-weight explanation).
+        """
         import pandas as pd
 
         return pd.DataFrame(self.paths)
@@ -115,10 +225,84 @@ def explain(
 ) -> Explanation:
     """Trace ∂E/∂w for every parameter of ``model`` on one sample ``x`` (float64).
 
-    ``loss`` defaults to the notes' E = ½Σ(target − out)². With ``lr`` the trace
-    ends with the updates w⁺ = w − γ ∂E/∂w. The full trace is for small networks
-    (≤ 500 parameters); ``weight="2.weight[3, 5]"`` (a key of ``state_dict()`` and an
-    index) explains that one weight of a network of any size instead.
+    Backpropagation by hand, as in the notes' worked example. A weight w into output unit o
+    moves E through three links, so ∂E/∂w = ∂E/∂out_o · ∂out_o/∂net_o · ∂net_o/∂w: the
+    loss's slope at the output, the activation's slope (out(1 − out) for the sigmoid) and the
+    input the weight multiplies. For a weight into a hidden unit h the first factor collects
+    every route from h to the loss: ∂E/∂out_h = Σ_j ∂E/∂net_j · w_{h→j} over the units j of
+    the next layer, each ∂E/∂net_j already known from the layer above. Every gradient uses
+    the weights of the forward pass; with ``lr`` the trace ends with the updates
+    w⁺ = w − γ ∂E/∂w. The full trace computes every factor from the values of the forward
+    pass; the one-weight trace (``weight=``) reads the δ's from the layers' own backward
+    passes. The model is copied to float64 and left untouched.
+
+    Parameters
+    ----------
+    model : Sequential
+        Dense layers, each followed by at most one Sigmoid, Tanh or ReLU (any layers for
+        ``weight=``).
+    x : array-like
+        One sample (its features).
+    target : array-like
+        Its target vector, or a class label for ``CrossEntropy``.
+    loss : Loss, optional
+        Defaults to the notes' E = ½Σ(target − out)² (``HalfSquaredError(reduction="sum")``).
+    lr : float, optional
+        γ > 0: add the updates w⁺ = w − γ ∂E/∂w to the full trace (not used with ``weight=``).
+    weight : str, optional
+        ``"2.weight[3, 5]"`` (a layer index, a key of its ``params`` and an index) explains that
+        one weight of a network of any size: ∂E/∂w = δ_j · in_k, with δ_j = ∂E/∂net_j built
+        from the δ's of the layers above.
+
+    Returns
+    -------
+    Explanation
+        The trace (``str()``), its factors (``to_frame()``), the paths through the next layer
+        (``paths_frame()``) and E (``loss``).
+
+    Raises
+    ------
+    ValueError
+        When the full trace is asked of a network with more than 500 parameters, ``lr`` is
+        not positive, ``x`` has the wrong number of features, or ``weight`` is malformed or
+        names a layer, parameter or index the model does not have.
+    TypeError
+        When the full trace meets a layer other than Dense, Sigmoid, Tanh or ReLU.
+
+    See Also
+    --------
+    gradcheck : the same gradients against central differences.
+    Sequential.explain : the same, as a method.
+
+    Notes
+    -----
+    With the notes' network (weights from errata.md) E is 0.298371109: the notes' 0.29337 is a
+    slip. The notes' line "w7⁺ = 0.4 − 0.5 × 0.082167" is the update of w5, and their
+    ∂E_o1/∂out_h1 uses w5 (0.40), not w3.
+
+    Examples
+    --------
+    The notes' worked example (two inputs, two sigmoid hidden units, two sigmoid outputs):
+
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(2, 2, dtype="float64"), nn.Sigmoid(),
+    ...                        nn.Dense(2, 2, dtype="float64"), nn.Sigmoid()])
+    >>> _ = model.load_state_dict({"0.weight": np.array([[0.15, 0.20], [0.25, 0.30]]),
+    ...                            "0.bias": np.array([0.35, 0.35]),
+    ...                            "2.weight": np.array([[0.40, 0.45], [0.50, 0.55]]),
+    ...                            "2.bias": np.array([0.60, 0.60])})
+    >>> explanation = nn.explain(model, [0.05, 0.10], [0.01, 0.99], lr=0.5)
+    >>> round(explanation.loss, 9)
+    0.298371109
+    >>> table = explanation.to_frame()
+    >>> table.loc[["w5", "w1"], ["gradient", "updated"]].round(9)
+               gradient   updated
+    parameter
+    w5         0.082167  0.358916
+    w1         0.000439  0.149781
+    >>> print(nn.explain(model, [0.05, 0.10], [0.01, 0.99], weight="2.weight[0, 0]").text.splitlines()[-2])
+    ∂E/∂w = δ_0 × ∂net_0/∂w = δ_0 × in_0 = 0.13849856 × 0.59326999 = 0.08216704
     """
     if weight is not None:
         return explain_weight(model, x, target, loss, weight)

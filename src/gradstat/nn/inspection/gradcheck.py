@@ -21,7 +21,38 @@ if TYPE_CHECKING:
 
 @dataclass
 class GradcheckResult:
-    """Largest absolute and relative error per checked array; truthy when all pass."""
+    """Largest absolute and relative error per checked array; truthy when all pass.
+
+    Returned by :func:`gradcheck`. An array passes when every probed entry has
+    abs(analytic − numeric) ≤ atol + rtol · abs(numeric).
+
+    Parameters
+    ----------
+    errors : dict of str to (float, float)
+        For each checked array (parameter names as in ``state_dict()``, and ``"input"``):
+        the largest abs(analytic − numeric) and the largest abs(analytic − numeric) /
+        max(abs(numeric), atol) over its probed entries.
+    passed : bool
+        Whether every probed entry of every array is within tolerance.
+    rtol : float
+        The relative tolerance used.
+    atol : float
+        The absolute tolerance used.
+
+    See Also
+    --------
+    gradcheck : makes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> result = nn.gradcheck(nn.Dense(3, 2, seed=0), np.random.default_rng(0).normal(size=(4, 3)))
+    >>> bool(result), result.rtol
+    (True, 1e-05)
+    >>> result.to_frame()["array"].tolist()
+    ['weight', 'bias', 'input']
+    """
 
     errors: dict[str, tuple[float, float]]
     passed: bool
@@ -32,6 +63,13 @@ class GradcheckResult:
         return self.passed
 
     def to_frame(self) -> pd.DataFrame:
+        """The errors as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per checked array: ``array``, ``max_abs_error``, ``max_rel_error``.
+        """
         import pandas as pd
 
         return pd.DataFrame(
@@ -59,12 +97,69 @@ def gradcheck(
 ) -> GradcheckResult:
     """Compare ``backward`` with central differences on a float64 copy of the layer.
 
-    The scalar checked is ``loss(out, target)`` (default ½Σ(target − out)²); with
-    no target it is Σ r ⊙ out for a fixed random r, which checks the whole
-    Jacobian. At most ``max_entries`` entries per array are probed (chosen at
-    random with ``seed``). Layers that draw random numbers (Dropout) have their
-    generators rewound before every evaluation, so each one sees the same mask.
-    The model itself is left untouched.
+    A hand-written backward pass is checked against the definition of the derivative: nudge
+    one entry θ of a parameter (or of the input) by ±ε, evaluate the scalar E both times,
+    and compare the slope (E(θ + ε) − E(θ − ε)) / 2ε, whose error shrinks like ε², with the
+    gradient ``backward`` wrote into ``grads``. The scalar is ``loss(out, target)`` (default
+    ½Σ(target − out)²); with no target it is Σ r ⊙ out for a fixed random r, so that every
+    output's derivative takes part (the whole Jacobian is checked in one number). At most
+    ``max_entries`` entries per array are probed (chosen at random with ``seed``). Layers that
+    draw random numbers (Dropout) have their generators rewound before every evaluation, so
+    each one sees the same mask. The model itself is left untouched. PyTorch's peer is
+    ``torch.autograd.gradcheck``.
+
+    Parameters
+    ----------
+    model_or_layer : Layer
+        A layer or a ``Sequential``.
+    x : array-like
+        An input batch (copied to float64).
+    target : array-like, optional
+        Target for ``loss``; without it E = Σ r ⊙ out.
+    loss : Loss, optional
+        The loss with ``target``; default ``HalfSquaredError(reduction="sum")``.
+    eps : float, default 1e-6
+        The step ε.
+    rtol : float, default 1e-5
+        Relative tolerance.
+    atol : float, default 1e-8
+        Absolute tolerance.
+    check_input : bool, default True
+        Also check the gradient with respect to the input (what ``backward`` returns).
+    max_entries : int, default 200
+        Most entries probed per array.
+    seed : int, default 0
+        Seeds the choice of entries and r.
+
+    Returns
+    -------
+    GradcheckResult
+        Truthy when every probed entry satisfies abs(analytic − numeric) ≤ atol + rtol · abs(numeric);
+        ``to_frame()`` gives the largest errors per array.
+
+    Raises
+    ------
+    TypeError
+        When ``model_or_layer`` is not a ``Layer``.
+    RuntimeError
+        When ``backward`` left no gradient for some parameter.
+
+    See Also
+    --------
+    explain : the chain rule written out, factor by factor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> model = nn.Sequential([nn.Dense(3, 4, seed=0), nn.Tanh(), nn.Dense(4, 2, seed=1)])
+    >>> rng = np.random.default_rng(0)
+    >>> result = nn.gradcheck(model, rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
+    >>> result.passed
+    True
+    >>> table = result.to_frame()
+    >>> table["array"].tolist(), bool((table["max_rel_error"] < 1e-6).all())
+    (['0.weight', '0.bias', '2.weight', '2.bias', 'input'], True)
     """
     if not isinstance(model_or_layer, Layer):
         raise TypeError(f"gradcheck needs a Layer or Sequential, got {type(model_or_layer).__name__}")

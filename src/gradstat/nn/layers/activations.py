@@ -17,7 +17,28 @@ from gradstat.nn.layers.base import Layer
 
 
 class Sigmoid(Layer):
-    """out = 1 / (1 + e^(-net));  ∂out/∂net = out (1 − out)."""
+    """The logistic function, element by element.
+
+    Forward: out = 1 / (1 + e^(−net)). Backward: ∂out/∂net = out (1 − out), so
+    ∂E/∂net = ∂E/∂out ⊙ out ⊙ (1 − out) — the factor (2) of the notes' worked example.
+    The forward pass evaluates (1 + tanh(net/2)) / 2, which cannot overflow.
+
+    PyTorch: ``torch.nn.Sigmoid``. No parameters.
+
+    See Also
+    --------
+    Tanh : the same shape of curve on (−1, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Sigmoid
+    >>> layer = Sigmoid()
+    >>> layer.forward(np.array([[0.0, 1.105905967]])).round(6).tolist()
+    [[0.5, 0.751365]]
+    >>> layer.backward(np.ones((1, 2))).round(4).tolist()  # out (1 − out)
+    [[0.25, 0.1868]]
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # 1/(1+e^-x) = (1 + tanh(x/2)) / 2: no overflow for large |x|
@@ -33,7 +54,23 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """out = tanh(net);  ∂out/∂net = 1 − out²."""
+    """The hyperbolic tangent, element by element.
+
+    Forward: out = tanh(net). Backward: ∂out/∂net = 1 − out², so
+    ∂E/∂net = ∂E/∂out ⊙ (1 − out²).
+
+    PyTorch: ``torch.nn.Tanh``. No parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Tanh
+    >>> layer = Tanh()
+    >>> layer.forward(np.array([0.0, 0.5])).round(4).tolist()
+    [0.0, 0.4621]
+    >>> layer.backward(np.ones(2)).round(4).tolist()  # 1 − out²
+    [1.0, 0.7864]
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._out = np.tanh(x)
@@ -65,10 +102,31 @@ def _memory_order(x: np.ndarray) -> tuple[int, ...] | None:
 
 
 class ReLU(Layer):
-    """out = max(net, 0);  ∂out/∂net = 1 if net > 0 else 0.
+    """The rectified linear unit, element by element.
+
+    Forward: out = max(net, 0) = net · 1[net > 0]. Backward: ∂out/∂net = 1[net > 0],
+    so ∂E/∂net = ∂E/∂out where net > 0 and 0 elsewhere (at net = 0 too, as PyTorch).
+    NaN passes through.
 
     Both passes are one compiled loop over the arrays in their memory order, so
     the channels-last feature maps of the convolutions are not copied.
+
+    PyTorch: ``torch.nn.ReLU``. No parameters.
+
+    See Also
+    --------
+    LeakyReLU : a small slope instead of 0 for negative inputs.
+    GELU : a smooth alternative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import ReLU
+    >>> layer = ReLU()
+    >>> layer.forward(np.array([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    >>> layer.backward(np.array([5.0, 5.0, 5.0])).tolist()
+    [0.0, 0.0, 5.0]
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -100,7 +158,35 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    """out = net if net > 0 else a·net;  ∂out/∂net = 1 if net > 0 else a (``torch.nn.LeakyReLU``)."""
+    """ReLU with a small slope a for negative inputs, element by element.
+
+    Forward: out = net if net > 0, else a · net. Backward: ∂out/∂net = 1 if net > 0,
+    else a. Integer input is computed in float64.
+
+    PyTorch: ``torch.nn.LeakyReLU``; same parameter name and default.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        The slope a for net ≤ 0; any finite number.
+
+    Raises
+    ------
+    TypeError
+        If ``negative_slope`` is not a number.
+    ValueError
+        If ``negative_slope`` is not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import LeakyReLU
+    >>> layer = LeakyReLU(negative_slope=0.1)
+    >>> layer.forward(np.array([-2.0, 3.0])).round(6).tolist()
+    [-0.2, 3.0]
+    >>> layer.backward(np.ones(2)).round(6).tolist()
+    [0.1, 1.0]
+    """
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
@@ -128,10 +214,36 @@ _GELU_APPROXIMATIONS = ("none", "tanh")
 
 
 class GELU(Layer):
-    """out = net·Φ(net), Φ the standard normal CDF;  ∂out/∂net = Φ(net) + net·φ(net).
+    """The Gaussian error linear unit, element by element.
 
-    ``approximate="tanh"`` uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715 x³))), as
-    ``torch.nn.GELU(approximate="tanh")`` and GPT-2 do.
+    Forward: out = net · Φ(net), Φ the standard normal CDF. Backward:
+    ∂out/∂net = Φ(net) + net · φ(net), φ the standard normal density.
+    With ``approximate="tanh"``, Φ(x) is replaced by ½(1 + t), t = tanh(u),
+    u = √(2/π)(x + 0.044715 x³), and the derivative is
+    ½(1 + t) + ½ x (1 − t²) ∂u/∂x.
+
+    PyTorch: ``torch.nn.GELU``; same parameter name and values.
+
+    Parameters
+    ----------
+    approximate : {"none", "tanh"}, default "none"
+        ``"none"``: the exact Φ through ``erf``; ``"tanh"``: the tanh approximation
+        (GPT-2's).
+
+    Raises
+    ------
+    ValueError
+        If ``approximate`` is neither ``"none"`` nor ``"tanh"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import GELU
+    >>> layer = GELU()
+    >>> layer.forward(np.array([-1.0, 0.0, 1.0])).round(4).tolist()
+    [-0.1587, 0.0, 0.8413]
+    >>> layer.backward(np.ones(3)).round(4).tolist()  # Φ(x) + x φ(x)
+    [-0.0833, 0.5, 1.0833]
     """
 
     def __init__(self, approximate: str = "none") -> None:
@@ -164,11 +276,36 @@ class GELU(Layer):
 
 
 class Softmax(Layer):
-    """out_k = e^(net_k) / Σ_j e^(net_j) over the last axis;
+    """Probabilities over the last axis: the normalised exponentials of the inputs.
+
+    Forward: out_k = e^(net_k) / Σ_j e^(net_j), computed after subtracting the
+    maximum. Backward: the Jacobian is diag(out) − out out', so
     ∂E/∂net = out ⊙ (∂E/∂out − Σ_k out_k ∂E/∂out_k).
 
     For classification prefer raw logits with ``CrossEntropy``, which fuses the
-    two so the gradient is ŷ − y.
+    two so that the gradient is ŷ − y.
+
+    PyTorch: ``torch.nn.Softmax(dim=-1)``. No parameters.
+
+    Raises
+    ------
+    ValueError
+        From ``forward``, for an input without a class axis (0-d or 0 classes).
+
+    See Also
+    --------
+    CrossEntropy : softmax and cross-entropy in one step, on logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Softmax
+    >>> layer = Softmax()
+    >>> out = layer.forward(np.array([[0.0, np.log(3.0)]]))
+    >>> out.round(4).tolist()
+    [[0.25, 0.75]]
+    >>> layer.backward(np.array([[1.0, 1.0]])).round(4).tolist()  # a constant shift has no effect
+    [[0.0, 0.0]]
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ Gradient arrays
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -53,10 +53,36 @@ def layer_classes() -> dict[str, type[Layer]]:
 
 
 def layer_class(name: str) -> type[Layer]:
-    """The layer class registered under ``name`` (``module.Class``; every subclass registers).
+    """The layer class registered under a qualified name: how a saved model is rebuilt.
 
-    Files written before classes were keyed by module carry bare names (``"Dense"``) or an
-    old module path; those resolve to gradstat's own class of that name, never to a user's.
+    Every subclass of `Layer` registers itself under ``"module.Class"`` when it is defined;
+    ``gradstat.nn.load`` reads that name from a file and calls
+    ``layer_class(name).from_config(config)``, so no code is executed on load.
+
+    Parameters
+    ----------
+    name : str
+        The qualified name, e.g. ``"gradstat.nn.layers.dense.Dense"``. Files written before
+        classes were keyed by module carry bare names (``"Dense"``) or an old module path;
+        those resolve to gradstat's own class of that name, never to a user's.
+
+    Returns
+    -------
+    type[Layer]
+        The registered class.
+
+    Raises
+    ------
+    ValueError
+        If no class is registered under ``name``; the message lists the known names.
+
+    Examples
+    --------
+    >>> from gradstat.nn import Dense, layer_class
+    >>> layer_class("gradstat.nn.layers.dense.Dense") is Dense
+    True
+    >>> layer_class("Dense") is Dense  # a bare name from an old file
+    True
     """
     if name in _REGISTRY:
         return _REGISTRY[name]
@@ -76,10 +102,53 @@ def to_array(value: Any) -> np.ndarray:
 
 
 class Layer:
-    """Base class: subclasses implement ``forward`` and ``backward`` (see the module docstring).
+    """Base class of every layer: a forward pass that caches, a backward pass that uses the cache.
 
-    Every subclass is registered under its qualified name, so a saved model can be rebuilt
-    from ``{"class": qualified_name(cls), "config": layer.config()}`` without executing code.
+    A layer computes out = f(x; θ) in `forward`, keeping what the derivative needs. Given
+    δ = ∂E/∂out, `backward` writes ∂E/∂θ = (∂out/∂θ)' δ into ``grads`` and returns
+    ∂E/∂x = (∂out/∂x)' δ, which is the δ of the layer below: the chain rule of the notes,
+    applied one layer at a time. An optimiser then updates ``params`` from ``grads``.
+
+    Every subclass is registered under its qualified name (`layer_class`), so a saved model
+    is rebuilt from ``{"class": "module.Class", "config": layer.config()}`` without
+    executing code. A subclass takes its hyper-parameters in ``__init__``, fills ``params``
+    (and ``buffers``) there, and overrides `forward`, `backward`, `output_shape` and `config`.
+
+    PyTorch: ``torch.nn.Module``, without the autograd tape: each backward pass is written
+    by hand beside its forward pass. Parameter names and layouts are PyTorch's.
+
+    Attributes
+    ----------
+    params : dict[str, numpy.ndarray]
+        Trainable arrays under PyTorch's names (``weight``, ``bias``, ``weight_ih_l0`` …).
+    grads : dict[str, numpy.ndarray]
+        ∂E/∂param after `backward`: the keys and shapes of ``params``, arrays allocated
+        once and overwritten in place by every backward pass.
+    buffers : dict[str, numpy.ndarray]
+        Non-trainable state saved with the model (BatchNorm's ``running_mean``).
+    training : bool
+        True in training mode (`train`), False in evaluation mode (`eval`).
+    state : object
+        A recurrent layer's final state after `forward`; None for the others.
+
+    See Also
+    --------
+    Container : a layer made of child layers.
+    Sequential : layers applied in order, with ``fit`` and ``predict``.
+
+    Examples
+    --------
+    Every concrete layer follows this contract; `Dense` shows it:
+
+    >>> import numpy as np
+    >>> from gradstat.nn import Dense
+    >>> layer = Dense(3, 2, seed=0)
+    >>> out = layer.forward(np.ones((4, 3)))  # (batch, in_features)
+    >>> grad_x = layer.backward(np.ones_like(out))  # ∂E/∂out in, ∂E/∂x out
+    >>> grad_x.shape, {k: v.shape for k, v in layer.grads.items()}
+    ((4, 3), {'weight': (2, 3), 'bias': (2,)})
+    >>> sorted(layer.state_dict())
+    ['bias', 'weight']
     """
 
     state: Any = None  # a recurrent layer's final state after forward; None for the others
@@ -90,7 +159,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Rebuild a layer from ``config()``; containers override this."""
+        """Rebuild a layer from the output of `config` (containers rebuild their children too).
+
+        Parameters
+        ----------
+        config : dict
+            The constructor's keyword arguments, as `config` returned them.
+
+        Returns
+        -------
+        Layer
+            A new layer with freshly drawn parameters; load weights with `load_state_dict`.
+        """
         return cls(**config)
 
     def __init__(self) -> None:
@@ -100,24 +180,92 @@ class Layer:
         self.training = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The layer's output for ``x``; caches what `backward` needs.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            A batch of inputs, the batch on the first axis (the shape each layer documents).
+            Recurrent layers also take an initial ``state=`` by keyword.
+
+        Returns
+        -------
+        numpy.ndarray
+            The output, batch first.
+        """
         raise NotImplementedError
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        """Backpropagate: fill ``grads`` with ∂E/∂param and return ∂E/∂input.
+
+        Uses the cache of the last `forward`, so call it after that pass.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂out, the shape of the last output.
+        input_grad : bool, default True
+            False skips ∂E/∂input (a network's first layer does not need it).
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂input, the shape of the last input; an empty array when ``input_grad`` is
+            False (for layers that skip it).
+        """
         raise NotImplementedError
 
     def grad_buffer(self, name: str) -> np.ndarray:
-        """The gradient array of parameter ``name``, allocated once and reused (write into it)."""
+        """The gradient array of parameter ``name``, allocated once and reused: write into it.
+
+        For writers of layers: a `backward` pass stores ∂E/∂param with
+        ``np.matmul(..., out=self.grad_buffer("weight"))`` or ``buffer[...] = ...``, so the
+        array an optimiser holds stays the same. A new array is allocated only when the
+        parameter's shape or dtype has changed.
+
+        Parameters
+        ----------
+        name : str
+            A key of ``params``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``grads[name]``, the parameter's shape and dtype (zeros when new, else the last gradient).
+        """
         param, grad = self.params[name], self.grads.get(name)
         if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
             grad = self.grads[name] = np.zeros_like(param)
         return grad
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        """Output shape for an input of ``input_shape``; ValueError if it does not fit."""
+        """The output shape for an input of ``input_shape``, without computing anything.
+
+        Parameters
+        ----------
+        input_shape : tuple of int or None
+            The input's shape, None for the batch axis (or any free axis).
+
+        Returns
+        -------
+        tuple of int or None
+            The output's shape, None where the input had None.
+
+        Raises
+        ------
+        ValueError
+            If an input of that shape does not fit the layer.
+        """
         return input_shape
 
     def config(self) -> dict[str, Any]:
-        """Constructor arguments, JSON-serialisable, so the layer can be rebuilt on load."""
+        """The constructor's arguments, JSON-serialisable, so the layer can be rebuilt on load.
+
+        Returns
+        -------
+        dict
+            Keyword arguments for the constructor (`from_config`).
+        """
         return {}
 
     def random_state(self) -> dict[str, Any]:
@@ -131,26 +279,55 @@ class Layer:
     # --- parameters by name -------------------------------------------------------------------
     @property
     def n_params(self) -> int:
-        """The number of trainable values."""
+        """The number of trainable values: Σ over ``params`` of each array's size."""
         return sum(int(v.size) for v in self.params.values())
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
-        """``(name, array)`` for every parameter, PyTorch's names, the live arrays."""
+        """Every parameter with its name, as ``torch.nn.Module.named_parameters``.
+
+        Yields
+        ------
+        name : str
+            PyTorch's name (``"weight"``; ``"0.weight"`` in a container).
+        array : numpy.ndarray
+            The live parameter array: writing into it changes the layer.
+        """
         yield from self.params.items()
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Parameters and buffers under PyTorch's keys (``0.weight``, ``weight_ih_l0`` …).
 
         As in PyTorch the arrays are the live ones: copy them to keep a snapshot.
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            ``params`` and ``buffers`` in one dict, the keys a ``torch.nn`` module of the
+            same architecture has.
         """
         return {**self.params, **self.buffers}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Self:
         """Copy arrays (NumPy or torch tensors) into the parameters and buffers of the same keys.
 
-        ``strict`` (the default) requires exactly this layer's keys; otherwise the keys
-        present in both are copied. Shapes must always match (ValueError naming the key).
-        Returns the layer.
+        Parameters
+        ----------
+        state_dict : mapping of str to array
+            Arrays or ``torch.Tensor`` objects under PyTorch's keys, e.g. a
+            ``torch.nn`` module's ``state_dict()``.
+        strict : bool, default True
+            Require exactly this layer's keys; False copies the keys present in both.
+
+        Returns
+        -------
+        Layer
+            The layer itself, its arrays overwritten in place (same dtype as before).
+
+        Raises
+        ------
+        ValueError
+            If ``strict`` and keys are missing or unexpected (both lists named), or if an
+            array's shape differs from the parameter's (the key named).
         """
         current = self.state_dict()
         if strict:
@@ -174,7 +351,21 @@ class Layer:
         return self
 
     def to(self, dtype: Any) -> Self:
-        """Cast parameters to ``dtype`` in place (gradcheck uses float64); grads are reset."""
+        """Cast the parameters and floating buffers to ``dtype`` (gradcheck uses float64).
+
+        The parameter arrays are replaced (not cast in place) and ``grads`` is emptied, so
+        an optimiser bound earlier should be created again.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or str
+            The new floating type, e.g. ``"float64"``.
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+        """
         dt = np.dtype(dtype)
         for name, value in self.params.items():
             self.params[name] = value.astype(dt)
@@ -188,18 +379,57 @@ class Layer:
 
     # --- modes --------------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Self:
+        """Switch training mode on or off (Dropout drops, BatchNorm uses the batch's statistics).
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True for training mode, False for evaluation mode.
+
+        Returns
+        -------
+        Layer
+            The layer itself (a container switches its children too).
+        """
         self.training = mode
         return self
 
     def eval(self) -> Self:
+        """Switch to evaluation mode: ``train(False)``.
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+        """
         return self.train(False)
 
     def carry_state(self, mode: bool = True) -> Self:
-        """Start each forward pass from the state the last one ended in (recurrent layers)."""
+        """Start each forward pass from the state the last one ended in (recurrent layers).
+
+        Truncated backpropagation through time: the state crosses from one chunk of a
+        sequence to the next, the gradient does not. Layers without state ignore it.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True to carry the state, False to start every pass from zeros again.
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+        """
         return self
 
     def reset_state(self) -> Self:
-        """Forget the carried state: the next forward pass starts from zeros."""
+        """Forget the carried state: the next forward pass starts from zeros.
+
+        Returns
+        -------
+        Layer
+            The layer itself.
+        """
         self.state = None
         return self
 
@@ -212,26 +442,58 @@ class Layer:
 
 
 class Container(Layer):
-    """A layer made of child layers; its ``params``, ``grads`` and ``buffers`` are its
-    children's, under ``"{key}.{name}"`` (the live arrays — nothing is copied)."""
+    """Base class of a layer made of child layers; it holds no arrays of its own.
+
+    Its ``params``, ``grads`` and ``buffers`` are read from its children on each access,
+    named ``"{key}.{name}"`` with the child's key from `named_children` (the live
+    arrays: nothing is copied). ``to``, ``train``, ``carry_state`` and ``reset_state``
+    apply to every child. A subclass implements `named_children`, `forward` and
+    `backward`; the backward pass of a composition is the chain rule through the children
+    in reverse order.
+
+    PyTorch: a ``torch.nn.Module`` with submodules; the same ``"{key}.{name}"`` keys.
+
+    See Also
+    --------
+    Sequential : the container that applies its children in order.
+    Stacked : recurrent layers on top of each other.
+
+    Examples
+    --------
+    >>> from gradstat.nn import Dense, ReLU, Sequential
+    >>> model = Sequential([Dense(2, 3, seed=0), ReLU(), Dense(3, 1, seed=1)])
+    >>> [(name, value.shape) for name, value in model.named_parameters()]
+    [('0.weight', (3, 2)), ('0.bias', (3,)), ('2.weight', (1, 3)), ('2.bias', (1,))]
+    >>> model.params["0.weight"] is model.layers[0].params["weight"]
+    True
+    """
 
     def __init__(self) -> None:  # no arrays of its own: the properties below read the children
         self.training = True
 
     def named_children(self) -> Iterator[tuple[str, Layer]]:
+        """The child layers with their keys.
+
+        Yields
+        ------
+        key : str
+            The prefix of the child's names in ``params`` (``"0"``, ``"1"`` …).
+        layer : Layer
+            The child.
+        """
         raise NotImplementedError
 
-    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+    def _gather(self, read: Callable[[Layer], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         return {
             f"{key}.{name}": value
             for key, child in self.named_children()
-            for name, value in getattr(child, attribute).items()
+            for name, value in read(child).items()
         }
 
     @property
     def params(self) -> dict[str, np.ndarray]:
         """Every child's parameters, named ``"{key}.{name}"``."""
-        return self._gather("params")
+        return self._gather(lambda child: child.params)
 
     @params.setter
     def params(self, value: dict[str, np.ndarray]) -> None:
@@ -240,7 +502,7 @@ class Container(Layer):
     @property
     def grads(self) -> dict[str, np.ndarray]:
         """Every child's gradients, named like ``params``."""
-        return self._gather("grads")
+        return self._gather(lambda child: child.grads)
 
     @grads.setter
     def grads(self, value: dict[str, np.ndarray]) -> None:
@@ -249,11 +511,22 @@ class Container(Layer):
     @property
     def buffers(self) -> dict[str, np.ndarray]:
         """Every child's buffers, named like ``params``."""
-        return self._gather("buffers")
+        return self._gather(lambda child: child.buffers)
 
     @buffers.setter
     def buffers(self, value: dict[str, np.ndarray]) -> None:
         raise AttributeError("a container's buffers are its children's: assign to those")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Each child's parameters then its buffers, child by child (PyTorch's key order).
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            The live arrays under ``"{key}.{name}"``, in the key order of the matching
+            ``torch.nn`` module's ``state_dict()``.
+        """
+        return self._gather(lambda child: child.state_dict())
 
     def to(self, dtype: Any) -> Self:
         for _, child in self.named_children():

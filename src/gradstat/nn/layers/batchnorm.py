@@ -111,9 +111,23 @@ class _BatchNorm(Layer):
         self.buffers["running_var"] += m * var * (n / (n - 1))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        """∂E/∂γ = Σ g x̂, ∂E/∂β = Σ g; ∂E/∂x = γ/σ (g − mean g − x̂ mean(g x̂)) in training
-        (the batch statistics depend on x), γ g/σ in evaluation. ``input_grad=False`` skips
-        ∂E/∂x and returns an empty array."""
+        """Fill ∂E/∂γ = Σ g x̂ and ∂E/∂β = Σ g; return ∂E/∂x.
+
+        ∂E/∂x = γ/σ (g − mean g − x̂ mean(g x̂)) in training (the batch statistics depend
+        on x), γ g/σ in evaluation, σ = √(σ² + ε).
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            g = ∂E/∂out, the shape of the last output.
+        input_grad : bool, default True
+            False skips ∂E/∂x.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x; an empty array when ``input_grad`` is False.
+        """
         x_hat, inv_std, batch_stats, axes, per_channel = self._cache
         g = np.asarray(grad_output).astype(self.dtype, copy=False)
         if self.affine:
@@ -144,10 +158,69 @@ class _BatchNorm(Layer):
 
 
 class BatchNorm1D(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) input, per channel C, as ``torch.nn.BatchNorm1d``.
+    """Batch normalisation of (N, C) or (N, C, L) input: standardise each channel over the batch.
 
-    out = γ (x − μ)/√(σ² + ε) + β, with the batch's μ, σ² in training mode and the running
-    ones in evaluation mode (``eval()``).
+    Training: x̂ = (x − μ_B) / √(σ²_B + ε), with the batch mean μ_B and biased variance
+    σ²_B of each channel over N (and L), and out = γ x̂ + β. The running statistics move
+    towards each batch's, r ← (1 − m) r + m · stat_B, with the unbiased variance
+    σ²_B · n/(n − 1) for ``running_var``; evaluation mode (`eval`) normalises by them
+    instead. Backward, with g = ∂E/∂out and sums and means over N (and L): ∂E/∂γ = Σ g x̂,
+    ∂E/∂β = Σ g; in training, where μ_B and σ²_B depend on x,
+    ∂E/∂x = γ / √(σ²_B + ε) · (g − mean(g) − x̂ mean(g x̂)); in evaluation,
+    ∂E/∂x = γ g / √(σ²_run + ε).
+
+    PyTorch: ``torch.nn.BatchNorm1d``; the same parameter and buffer names, defaults and
+    layouts, so its state dict maps one to one.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        ε > 0, added to the variance.
+    momentum : float or None, default 0.1
+        m in r ← (1 − m) r + m · stat_B, in [0, 1]; None averages all batches so far
+        (m = 1/t at the t-th batch).
+    affine : bool, default True
+        Learn γ (starting at ones) and β (zeros); False leaves them out.
+    track_running_stats : bool, default True
+        Keep the running statistics; False normalises by the batch's statistics in
+        evaluation mode too.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters, buffers and computation.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (γ) and ``"bias"`` (β), each of shape (C,).
+    buffers : dict
+        ``"running_mean"`` (C,), ``"running_var"`` (C,), ``"num_batches_tracked"`` (),
+        int64.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range; from `forward`, for an input of another layout or
+        channel count, or with one value per channel in training.
+    TypeError
+        If ``dtype`` is not floating; from `forward`, for non-numeric input.
+
+    See Also
+    --------
+    BatchNorm2D : the same for images.
+    LayerNorm : standardise each sample instead, with no running statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import BatchNorm1D
+    >>> layer = BatchNorm1D(1, dtype="float64")
+    >>> layer.forward(np.array([[1.0], [3.0]])).round(4).tolist()
+    [[-1.0], [1.0]]
+    >>> layer.buffers["running_mean"].tolist(), layer.buffers["running_var"].round(6).tolist()
+    ([0.2], [1.1])
+    >>> layer.eval().forward(np.array([[1.0]])).round(4).tolist()  # (1 − 0.2) / √1.1
+    [[0.7628]]
     """
 
     _ranks = (2, 3)
@@ -155,10 +228,70 @@ class BatchNorm1D(_BatchNorm):
 
 
 class BatchNorm2D(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) input, per channel C, as ``torch.nn.BatchNorm2d``.
+    """Batch normalisation of (N, C, H, W) input: standardise each channel over batch and pixels.
 
-    out = γ (x − μ)/√(σ² + ε) + β, with the batch's μ, σ² over N, H, W in training mode and
-    the running ones in evaluation mode (``eval()``).
+    Training: x̂ = (x − μ_B) / √(σ²_B + ε), with the batch mean μ_B and biased variance
+    σ²_B of each channel over N, H and W, and out = γ x̂ + β. The running statistics move
+    towards each batch's, r ← (1 − m) r + m · stat_B, with the unbiased variance
+    σ²_B · n/(n − 1) for ``running_var``; evaluation mode (`eval`) normalises by them
+    instead. Backward, with g = ∂E/∂out and sums and means over N, H and W: ∂E/∂γ = Σ g x̂,
+    ∂E/∂β = Σ g; in training, where μ_B and σ²_B depend on x,
+    ∂E/∂x = γ / √(σ²_B + ε) · (g − mean(g) − x̂ mean(g x̂)); in evaluation,
+    ∂E/∂x = γ g / √(σ²_run + ε).
+
+    PyTorch: ``torch.nn.BatchNorm2d``; the same parameter and buffer names, defaults and
+    layouts, so its state dict maps one to one.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the number of channels (axis 1 of the input).
+    eps : float, default 1e-5
+        ε > 0, added to the variance.
+    momentum : float or None, default 0.1
+        m in r ← (1 − m) r + m · stat_B, in [0, 1]; None averages all batches so far
+        (m = 1/t at the t-th batch).
+    affine : bool, default True
+        Learn γ (starting at ones) and β (zeros); False leaves them out.
+    track_running_stats : bool, default True
+        Keep the running statistics; False normalises by the batch's statistics in
+        evaluation mode too.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters, buffers and computation.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (γ) and ``"bias"`` (β), each of shape (C,).
+    buffers : dict
+        ``"running_mean"`` (C,), ``"running_var"`` (C,), ``"num_batches_tracked"`` (),
+        int64.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range; from `forward`, for an input of another layout or
+        channel count, or with one value per channel in training.
+    TypeError
+        If ``dtype`` is not floating; from `forward`, for non-numeric input.
+
+    See Also
+    --------
+    BatchNorm1D : the same for (N, C) and (N, C, L) input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import BatchNorm2D
+    >>> layer = BatchNorm2D(3)
+    >>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(4, 3, 8, 8))
+    >>> out = layer.forward(x)
+    >>> out.shape, out.std(axis=(0, 2, 3)).round(3).tolist()
+    ((4, 3, 8, 8), [1.0, 1.0, 1.0])
+    >>> bool(np.abs(out.mean(axis=(0, 2, 3))).max() < 1e-6)
+    True
+    >>> sorted(layer.state_dict())
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']
     """
 
     _ranks = (4,)

@@ -147,15 +147,79 @@ class _Conv(Layer):
 
 
 class Conv2D(_Conv):
-    """2-D convolution on (batch, channels, height, width).
+    """2-D convolution (cross-correlation) of (batch, channels, height, width) input.
 
-    ``kernel_size``, ``stride`` and ``padding`` are ints or (height, width) pairs.
-    ``tiling="strict"`` (default) refuses sizes for which the windows do not tile the padded
-    input exactly; ``tiling="floor"`` drops the rows/columns past the last window, as
-    ``torch.nn.Conv2d`` always does.
-    Weights are drawn by ``init`` (He-uniform by default, for ReLU networks), biases
-    are zero. ``backward(g, input_grad=False)`` skips ∂E/∂x (a network's first
-    layer does not need it) and returns an empty array.
+    Forward, for each filter (its kernel w spans every input channel) after zero padding
+    P: net_ij = Σ_c Σ_k Σ_l w_ckl x_c,(i−1)S+k,(j−1)S+l + b, which at stride S = 1 is the
+    notes' net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b summed over channels. Each output size
+    is O = (W − K + 2P)/S + 1 (P = (K − 1)/2 keeps the size at stride 1). Backward, with
+    δ = ∂E/∂net: ∂E/∂b = Σ_ij δ_ij; ∂E/∂w_kl = Σ_ij δ_ij x_{i+k−1, j+l−1} (the
+    input's windows weighted by δ); ∂E/∂x_pq = Σ_ij δ_ij w_{p−i+1, q−j+1}, the full
+    convolution of δ with the kernel (stride 1 shown; larger strides space the windows).
+    Both passes are an im2col copy and one matrix product.
+
+    PyTorch: ``torch.nn.Conv2d``; the same parameter names and layouts, so its
+    ``state_dict`` loads as it is (with ``tiling="floor"`` for sizes that do not tile).
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input (axis 1).
+    out_channels : int
+        The number of filters: channels of the output.
+    kernel_size : int or (int, int)
+        K, the window's (height, width); an int for a square.
+    stride : int or (int, int), default 1
+        S, the step between windows.
+    padding : int or (int, int), default 0
+        P, zeros added on each side.
+    init : str, default "he_uniform"
+        How the weight is drawn: ``"he_uniform"``, ``"he_normal"``, ``"xavier_uniform"``,
+        ``"xavier_normal"`` or ``"zeros"``; the fans include the kernel's size. The bias
+        starts at 0.
+    seed : int, numpy.random.Generator or None, default None
+        Seed of the weight draw; None draws from fresh entropy.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+    tiling : {"strict", "floor"}, default "strict"
+        ``"strict"`` refuses an input size for which O is not a whole number;
+        ``"floor"`` takes O = ⌊(W − K + 2P)/S⌋ + 1 and ignores what no whole window
+        covers, as PyTorch always does.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (out_channels, in_channels, kh, kw) and ``"bias"`` (out_channels,).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, ``init`` or ``tiling`` is unknown; from
+        `forward`, for input of another layout or channel count, or a size that does not
+        tile under ``"strict"`` (the sizes named).
+    TypeError
+        If ``dtype`` is not floating.
+
+    See Also
+    --------
+    Conv1D : the same on sequences.
+    MaxPool2D : the usual next layer.
+
+    Examples
+    --------
+    A 4×4 input and a 2×2 kernel give the notes' 3×3 output:
+
+    >>> import numpy as np
+    >>> from gradstat.nn import Conv2D
+    >>> layer = Conv2D(1, 1, kernel_size=2, dtype="float64")
+    >>> layer.params["weight"][...] = [[[[1.0, 0.0], [0.0, 1.0]]]]  # w_11 = w_22 = 1
+    >>> x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    >>> layer.forward(x)[0, 0].tolist()  # x_ij + x_i+1,j+1
+    [[7.0, 9.0, 11.0], [15.0, 17.0, 19.0], [23.0, 25.0, 27.0]]
+    >>> layer.backward(np.ones((1, 1, 3, 3)))[0, 0].tolist()  # how many windows use x_pq with w = 1
+    [[1.0, 1.0, 1.0, 0.0], [1.0, 2.0, 2.0, 1.0], [1.0, 2.0, 2.0, 1.0], [0.0, 1.0, 1.0, 1.0]]
+    >>> Conv2D(3, 8, kernel_size=3, padding=1).forward(np.zeros((2, 3, 32, 32))).shape
+    (2, 8, 32, 32)
     """
 
     def __init__(
@@ -215,11 +279,69 @@ class Conv2D(_Conv):
 
 
 class Conv1D(_Conv):
-    """1-D convolution on (batch, channels, length): net_i = Σ_k w_k x_{i+k−1} + b.
+    """1-D convolution (cross-correlation) of (batch, channels, length) input.
 
-    Weights are drawn by ``init`` (He-uniform by default), biases are zero;
-    ``backward(g, input_grad=False)`` skips ∂E/∂x. ``tiling="floor"`` drops the positions
-    past the last whole window (``torch.nn.Conv1d``'s rule) instead of refusing them.
+    Forward, at stride 1 and summed over input channels: net_i = Σ_k w_k x_{i+k−1} + b;
+    the output length is O = (W − K + 2P)/S + 1. Backward, with δ = ∂E/∂net (the notes'
+    1-D example): ∂E/∂b = Σ_i δ_i; ∂E/∂w_k = Σ_i δ_i x_{i+k−1}; ∂E/∂x_p = Σ_i δ_i w_{p−i+1},
+    the full convolution of δ with the kernel.
+
+    PyTorch: ``torch.nn.Conv1d``; the same parameter names and layouts.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input (axis 1).
+    out_channels : int
+        The number of filters: channels of the output.
+    kernel_size : int
+        K, the window's length.
+    stride : int, default 1
+        S, the step between windows.
+    padding : int, default 0
+        P, zeros added at each end.
+    init : str, default "he_uniform"
+        How the weight is drawn: ``"he_uniform"``, ``"he_normal"``, ``"xavier_uniform"``,
+        ``"xavier_normal"`` or ``"zeros"``; the fans include the kernel's size. The bias
+        starts at 0.
+    seed : int, numpy.random.Generator or None, default None
+        Seed of the weight draw; None draws from fresh entropy.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+    tiling : {"strict", "floor"}, default "strict"
+        ``"strict"`` refuses an input size for which O is not a whole number;
+        ``"floor"`` takes O = ⌊(W − K + 2P)/S⌋ + 1 and ignores what no whole window
+        covers, as PyTorch always does.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (out_channels, in_channels, kernel_size) and ``"bias"`` (out_channels,).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, ``init`` or ``tiling`` is unknown; from
+        `forward`, for input of another layout or channel count, or a length that does not
+        tile under ``"strict"``.
+    TypeError
+        If ``dtype`` is not floating.
+
+    Examples
+    --------
+    The notes' example: x = (x1, x2, x3, x4), kernel (w1, w2) = (0.5, 1), b = 0.
+
+    >>> import numpy as np
+    >>> from gradstat.nn import Conv1D
+    >>> layer = Conv1D(1, 1, kernel_size=2, dtype="float64")
+    >>> layer.params["weight"][...] = [[[0.5, 1.0]]]
+    >>> layer.forward(np.array([[[1.0, 2.0, 3.0, 4.0]]])).tolist()
+    [[[2.5, 4.0, 5.5]]]
+    >>> grad_x = layer.backward(np.ones((1, 1, 3)))  # δ = (1, 1, 1)
+    >>> layer.grads["weight"].tolist(), layer.grads["bias"].tolist()  # (x1+x2+x3, x2+x3+x4), Σ δ
+    ([[[6.0, 9.0]]], [3.0])
+    >>> grad_x.tolist()  # (δ1 w1, δ1 w2 + δ2 w1, δ2 w2 + δ3 w1, δ3 w2)
+    [[[0.5, 1.5, 1.5, 1.0]]]
     """
 
     def __init__(

@@ -12,12 +12,65 @@ from gradstat.nn.threads import product_in_pass
 
 
 class Dense(Layer):
-    """``net_j = Σ_k w_jk x_k + b_j`` applied to the last axis of the input.
+    """A fully connected layer: an affine map of the last axis of the input.
 
-    ``params["weight"]`` has shape (out_features, in_features) and
-    ``params["bias"]`` (out_features,): PyTorch's ``nn.Linear`` layout, so
-    weights can be copied across unchanged. Inputs are (batch, in_features) or
-    (batch, time, in_features).
+    Forward: net_j = Σ_k w_jk x_k + b_j, i.e. net = x W' + b for a batch of rows x.
+    Backward, with δ = ∂E/∂net: ∂E/∂w_jk = Σ_n δ_nj x_nk (∂E/∂W = δ' x, the notes'
+    ∂E/∂net · ∂net/∂w with ∂net_j/∂w_jk = x_k), ∂E/∂b_j = Σ_n δ_nj, and
+    ∂E/∂x = δ W, the δ handed to the layer below. A (batch, time, in_features) input is
+    treated as batch·time rows, so one ``Dense`` gives a recurrent network's per-step
+    outputs.
+
+    PyTorch: ``torch.nn.Linear``; the same parameter names and layouts.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of the input's last axis.
+    out_features : int
+        Size of the output's last axis.
+    bias : bool, default True
+        Learn the bias b; False fixes it at 0 (no ``bias`` parameter).
+    init : str, default "xavier_uniform"
+        How the weight is drawn: ``"xavier_uniform"``, ``"xavier_normal"``,
+        ``"he_uniform"``, ``"he_normal"`` or ``"zeros"`` (see `xavier_uniform`). The bias
+        starts at 0.
+    seed : int, numpy.random.Generator or None, default None
+        Seed of the weight draw; None draws from fresh entropy. Only an int is saved in
+        ``config()``.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters; inputs are cast to it.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (out_features, in_features) and ``"bias"`` (out_features,).
+    grads : dict
+        ∂E/∂weight and ∂E/∂bias after `backward`, the same shapes.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``init`` is unknown; from `forward`, if the
+        input's last axis is not ``in_features``.
+    TypeError
+        If ``dtype`` is not floating; from `forward`, for non-numeric input.
+
+    Examples
+    --------
+    The hidden layer of the notes' worked example (w1 … w4, b1):
+
+    >>> import numpy as np
+    >>> from gradstat.nn import Dense
+    >>> layer = Dense(2, 2, dtype="float64")
+    >>> layer.params["weight"][...] = [[0.15, 0.20], [0.25, 0.30]]
+    >>> layer.params["bias"][...] = 0.35
+    >>> net = layer.forward(np.array([[0.05, 0.10]]))
+    >>> net.round(4).tolist()
+    [[0.3775, 0.3925]]
+    >>> grad_x = layer.backward(np.array([[1.0, 0.0]]))  # δ = ∂E/∂net
+    >>> layer.grads["weight"].tolist(), grad_x.tolist()  # δ' x and δ W
+    ([[0.05, 0.1], [0.0, 0.0]], [[0.15, 0.2]])
     """
 
     def __init__(
@@ -72,8 +125,17 @@ class Dense(Layer):
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Fill ∂E/∂W = δ' x and ∂E/∂b = Σ δ; return ∂E/∂x = δ W (δ = ∂E/∂net).
 
-        ``input_grad=False`` skips ∂E/∂x (the first layer of a network does not need it)
-        and returns an empty array.
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            δ = ∂E/∂net, the shape of the last output.
+        input_grad : bool, default True
+            False skips ∂E/∂x (the first layer of a network does not need it).
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x, the shape of the last input; an empty array when ``input_grad`` is False.
         """
         w = self.params["weight"]
         x2 = self._x.reshape(-1, self.in_features)

@@ -10,9 +10,42 @@ from gradstat.nn.layers.base import Layer
 
 
 class Dropout(Layer):
-    """out = x · m / (1 − rate), m ~ Bernoulli(1 − rate), while training; out = x in eval mode.
+    """Zero each input with probability ``rate`` while training, scaling the rest up.
 
-    Dividing by 1 − rate keeps E[out] = x, so nothing changes at inference.
+    Forward (training): out = x ⊙ m / (1 − rate), with a fresh mask m of independent
+    Bernoulli(1 − rate) draws on every pass; dividing by 1 − rate keeps E[out] = x, so
+    evaluation mode is the identity, out = x. Backward: ∂E/∂x = ∂E/∂out ⊙ m / (1 − rate)
+    (∂E/∂out itself in evaluation mode). No parameters.
+
+    The layer owns its random generator; checkpoints save and restore its state, so a
+    resumed run draws the same masks.
+
+    PyTorch: ``torch.nn.Dropout`` (its ``p`` is ``rate`` here).
+
+    Parameters
+    ----------
+    rate : float, default 0.5
+        The probability of zeroing an input, in [0, 1).
+    seed : int or None, default None
+        Seed of the layer's generator; None draws from fresh entropy.
+
+    Raises
+    ------
+    TypeError
+        If ``rate`` is not a number.
+    ValueError
+        If ``rate`` is outside [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Dropout
+    >>> layer = Dropout(0.5, seed=0)
+    >>> out = layer.forward(np.ones((2, 4)))
+    >>> sorted(set(out.ravel().tolist()))  # dropped or doubled
+    [0.0, 2.0]
+    >>> layer.eval().forward(np.ones((2, 4))).tolist()  # the identity at inference
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
 
     def __init__(self, rate: float = 0.5, *, seed: int | None = None) -> None:

@@ -10,10 +10,51 @@ from gradstat.nn.layers.base import Layer, Shape
 
 
 class Embedding(Layer):
-    """``out[..., :] = W[id]``, W of shape (num_embeddings, dim) as ``torch.nn.Embedding``.
+    """A learned vector per token id: a row lookup in a weight table.
 
-    Equivalent to one-hot(id) @ W; the backward pass scatters: ∂E/∂W[v] = Σ_{id = v} ∂E/∂out.
-    Ids have any shape; the output appends the axis ``dim``. Ids carry no gradient.
+    Forward: out[..., :] = W[id], the same as one-hot(id) @ W without building the
+    one-hot matrix. Backward: the rows are scattered back, ∂E/∂W[v] = Σ over the positions
+    holding id v of ∂E/∂out there; rows of unseen ids get 0. Ids are discrete and carry no
+    gradient. Ids have any shape; the output appends the axis ``dim``.
+
+    PyTorch: ``torch.nn.Embedding`` (its ``embedding_dim`` is ``dim`` here); the same
+    ``weight`` name and layout, drawn from N(0, 1) as there.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        The vocabulary size: ids run over 0 … num_embeddings − 1.
+    dim : int
+        Length of each vector.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the weight.
+    seed : int or None, default None
+        Seed of the N(0, 1) draw of the weight.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"``, shape (num_embeddings, dim).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer; from `forward`, for an id outside the
+        vocabulary (the id named).
+    TypeError
+        If ``dtype`` is not floating; from `forward`, for ids that are not integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Embedding
+    >>> layer = Embedding(5, 3, seed=0)
+    >>> out = layer.forward(np.array([[0, 4, 4]]))
+    >>> out.shape
+    (1, 3, 3)
+    >>> _ = layer.backward(np.ones((1, 3, 3)))
+    >>> layer.grads["weight"][:, 0].tolist()  # id 4 appeared twice
+    [1.0, 0.0, 0.0, 0.0, 2.0]
     """
 
     def __init__(
@@ -50,7 +91,20 @@ class Embedding(Layer):
         return self.params["weight"][ids]  # out = W[id]
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        """∂E/∂W[v] = Σ over positions holding v of ∂E/∂out; ids get no gradient (empty)."""
+        """Fill ∂E/∂W[v] = Σ over the positions holding v of ∂E/∂out.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂out, shape ``(*ids.shape, dim)``.
+        input_grad : bool, default True
+            Ignored: ids get no gradient.
+
+        Returns
+        -------
+        numpy.ndarray
+            An empty array.
+        """
         g = np.asarray(grad_output).reshape(-1, self.dim)
         dw = self.grad_buffer("weight")
         dw[...] = 0

@@ -48,20 +48,147 @@ def initialise(
 
 
 def xavier_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
-    """U(-a, a) with a = √(6 / (fan_in + fan_out)), float64."""
+    """Xavier/Glorot uniform weights: U(−a, a), a = √(6 / (fan_in + fan_out)).
+
+    Glorot & Bengio's initialisation, for tanh and sigmoid layers: the draw keeps the
+    variance of the activations (forward) and of the gradients (backward) about constant
+    from layer to layer. Var(w) = a²/3 = 2 / (fan_in + fan_out).
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
+    ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
+    fans by its size.
+
+    PyTorch: ``torch.nn.init.xavier_uniform_``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
+    seed : int, numpy.random.Generator or None, default None
+        Seed or generator of the draw; None draws from fresh entropy.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights of ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import xavier_uniform
+    >>> w = xavier_uniform((256, 128), seed=0)
+    >>> w.shape, w.dtype.name
+    ((256, 128), 'float64')
+    >>> bool(np.abs(w).max() <= np.sqrt(6 / (128 + 256)))
+    True
+    """
     return initialise("xavier_uniform", shape, seed, "float64")
 
 
 def xavier_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
-    """N(0, 2 / (fan_in + fan_out)), float64."""
+    """Xavier/Glorot normal weights: N(0, 2 / (fan_in + fan_out)).
+
+    Glorot & Bengio's initialisation, for tanh and sigmoid layers: the draw keeps the
+    variance of the activations (forward) and of the gradients (backward) about constant
+    from layer to layer.
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
+    ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
+    fans by its size.
+
+    PyTorch: ``torch.nn.init.xavier_normal_``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
+    seed : int, numpy.random.Generator or None, default None
+        Seed or generator of the draw; None draws from fresh entropy.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights of ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import xavier_normal
+    >>> w = xavier_normal((256, 128), seed=0)
+    >>> w.shape, w.dtype.name
+    ((256, 128), 'float64')
+    >>> round(float(w.std() / np.sqrt(2 / (128 + 256))), 1)
+    1.0
+    """
     return initialise("xavier_normal", shape, seed, "float64")
 
 
 def he_uniform(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
-    """U(-a, a) with a = √(6 / fan_in), float64."""
+    """He/Kaiming uniform weights: U(−a, a), a = √(6 / fan_in).
+
+    He et al.'s initialisation, for ReLU layers: the draw keeps the variance of the
+    activations about constant through ReLU layers, which zero half their inputs. Var(w)
+    = a²/3 = 2 / fan_in.
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
+    ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
+    fans by its size.
+
+    PyTorch: ``torch.nn.init.kaiming_uniform_(nonlinearity='relu')``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
+    seed : int, numpy.random.Generator or None, default None
+        Seed or generator of the draw; None draws from fresh entropy.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights of ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import he_uniform
+    >>> w = he_uniform((256, 128), seed=0)
+    >>> w.shape, w.dtype.name
+    ((256, 128), 'float64')
+    >>> bool(np.abs(w).max() <= np.sqrt(6 / 128))
+    True
+    """
     return initialise("he_uniform", shape, seed, "float64")
 
 
 def he_normal(shape: tuple[int, ...], seed: Seed = None) -> np.ndarray:
-    """N(0, 2 / fan_in), float64."""
+    """He/Kaiming normal weights: N(0, 2 / fan_in).
+
+    He et al.'s initialisation, for ReLU layers: the draw keeps the variance of the
+    activations about constant through ReLU layers, which zero half their inputs.
+    fan_in and fan_out come from ``shape`` = (fan_out, fan_in, kernel…), the layout of
+    ``Dense.params["weight"]`` and of the convolutions' weights; a kernel multiplies both
+    fans by its size.
+
+    PyTorch: ``torch.nn.init.kaiming_normal_(nonlinearity='relu')``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (fan_out, fan_in) or (out_channels, in_channels, kernel…).
+    seed : int, numpy.random.Generator or None, default None
+        Seed or generator of the draw; None draws from fresh entropy.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights of ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import he_normal
+    >>> w = he_normal((256, 128), seed=0)
+    >>> w.shape, w.dtype.name
+    ((256, 128), 'float64')
+    >>> round(float(w.std() / np.sqrt(2 / 128)), 1)
+    1.0
+    """
     return initialise("he_normal", shape, seed, "float64")

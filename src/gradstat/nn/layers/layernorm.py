@@ -15,10 +15,57 @@ from gradstat.nn.layers.base import Layer, Shape
 
 
 class LayerNorm(Layer):
-    """``torch.nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias)`` on NumPy.
+    """Standardise each sample over its trailing axes, then scale by γ and shift by β.
 
-    ``normalized_shape`` is an int (the last axis) or a tuple of the trailing axes' sizes;
-    ``params["weight"]`` (γ, ones) and ``params["bias"]`` (β, zeros) have that shape.
+    Forward: x̂ = (x − μ) / √(σ² + ε), with μ and the biased variance σ² of each sample
+    over the trailing ``normalized_shape`` axes, and out = γ ⊙ x̂ + β — the same in
+    training and evaluation (no running statistics). Backward, with g = ∂E/∂out and sums
+    over the samples: ∂E/∂γ = Σ g ⊙ x̂, ∂E/∂β = Σ g; with ĝ = γ ⊙ g,
+    ∂E/∂x = (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂)) / √(σ² + ε), the means over each sample's
+    normalised axes (μ and σ² depend on x too, hence the two subtracted terms).
+
+    PyTorch: ``torch.nn.LayerNorm``; the same parameter names, defaults and layouts.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        Sizes of the trailing axes to normalise over; an int means the last axis.
+    eps : float, default 1e-5
+        ε > 0, added to the variance.
+    elementwise_affine : bool, default True
+        Learn γ (starting at ones); False leaves out γ and β.
+    bias : bool, default True
+        Learn β (starting at zeros) when ``elementwise_affine``.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight"`` (γ) and ``"bias"`` (β), each of shape ``normalized_shape``.
+
+    Raises
+    ------
+    ValueError
+        If ``normalized_shape`` or ``eps`` is invalid; from `forward`, if the input's
+        trailing axes differ from ``normalized_shape``.
+    TypeError
+        If ``dtype`` is not floating; from `forward`, for non-numeric input.
+
+    See Also
+    --------
+    BatchNorm1D : standardise each channel over the batch instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import LayerNorm
+    >>> layer = LayerNorm(4, dtype="float64")
+    >>> out = layer.forward(np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 6.0, 6.0]]))
+    >>> out.round(3).tolist()
+    [[-1.342, -0.447, 0.447, 1.342], [-1.0, -1.0, 1.0, 1.0]]
+    >>> layer.backward(np.ones((2, 4))).round(6).tolist()  # a uniform shift is normalised away
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
 
     def __init__(
@@ -82,9 +129,23 @@ class LayerNorm(Layer):
         return out
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        """∂E/∂γ = Σ_samples g x̂, ∂E/∂β = Σ_samples g; with ĝ = γ g,
-        ∂E/∂x = (ĝ − mean ĝ − x̂ mean(ĝ x̂)) / σ, means over each sample's normalised axes.
-        ``input_grad=False`` skips ∂E/∂x and returns an empty array."""
+        """Fill ∂E/∂γ = Σ g x̂ and ∂E/∂β = Σ g; return ∂E/∂x.
+
+        With ĝ = γ g, ∂E/∂x = (ĝ − mean ĝ − x̂ mean(ĝ x̂)) / σ, the means over each
+        sample's normalised axes, σ = √(σ² + ε).
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            g = ∂E/∂out, the shape of the last output.
+        input_grad : bool, default True
+            False skips ∂E/∂x.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x; an empty array when ``input_grad`` is False.
+        """
         x_hat, inv_std, axes = self._cache
         g = np.asarray(grad_output).astype(self.dtype, copy=False)
         lead = tuple(range(g.ndim - len(axes)))  # the sample axes

@@ -131,11 +131,45 @@ class _MaxPool(_Pool2D):
 
 
 class MaxPool2D(_MaxPool):
-    """Max pooling on (batch, channels, height, width); sizes are ints or (height, width) pairs.
-    ``tiling="floor"`` drops the rows/columns past the last window (PyTorch's ``ceil_mode=False``)
-    instead of refusing a size that does not tile.
+    """Max pooling of (batch, channels, height, width) input: the largest value of each window.
 
-    Example: the 4×4 grid 1…16 with a 2×2 kernel and stride 2 pools to [[6, 8], [14, 16]].
+    Forward: out_ij = max over window ij of each channel, with output sizes
+    O = (W − K)/S + 1. Backward: the maximum is the only input that moved the output, so
+    ∂E/∂x = ∂E/∂out at each window's arg-max (the first one on ties, as PyTorch) and 0
+    elsewhere; overlapping windows add up. NaN propagates. No parameters.
+
+    PyTorch: ``torch.nn.MaxPool2d`` (``padding=0``, ``dilation=1``).
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        K, the window's (height, width); an int for a square.
+    stride : int, (int, int) or None, default None
+        S, the step between windows; None means ``kernel_size`` (windows that do not
+        overlap).
+    tiling : {"strict", "floor"}, default "strict"
+        ``"strict"`` refuses a size for which O = (W − K)/S + 1 is not a whole number;
+        ``"floor"`` takes ⌊(W − K)/S⌋ + 1 and ignores what lies past the last window
+        (PyTorch's ``ceil_mode=False``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``tiling`` is unknown; from `forward`, for
+        input that is not 4-D or does not tile under ``"strict"``.
+
+    Examples
+    --------
+    The notes' grid 1 … 16, a 2×2 kernel with stride 2:
+
+    >>> import numpy as np
+    >>> from gradstat.nn import MaxPool2D
+    >>> layer = MaxPool2D(2)
+    >>> x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    >>> layer.forward(x)[0, 0].tolist()
+    [[6.0, 8.0], [14.0, 16.0]]
+    >>> layer.backward(np.ones((1, 1, 2, 2)))[0, 0].tolist()  # 1 at each maximum
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
 
     def __init__(
@@ -162,7 +196,40 @@ class MaxPool2D(_MaxPool):
 
 
 class MaxPool1D(_MaxPool):
-    """Max pooling on (batch, channels, length); ``tiling="floor"`` as in MaxPool2D."""
+    """Max pooling of (batch, channels, length) input: the largest value of each window.
+
+    Forward: out_i = max over window i; the output length is O = (W − K)/S + 1.
+    Backward: ∂E/∂x = ∂E/∂out at each window's (first) arg-max, 0 elsewhere. No parameters.
+
+    PyTorch: ``torch.nn.MaxPool1d`` (``padding=0``, ``dilation=1``).
+
+    Parameters
+    ----------
+    kernel_size : int
+        K, the window's length.
+    stride : int or None, default None
+        S, the step between windows; None means ``kernel_size``.
+    tiling : {"strict", "floor"}, default "strict"
+        ``"strict"`` refuses a size for which O = (W − K)/S + 1 is not a whole number;
+        ``"floor"`` takes ⌊(W − K)/S⌋ + 1 and ignores what lies past the last window
+        (PyTorch's ``ceil_mode=False``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``tiling`` is unknown; from `forward`, for
+        input that is not 3-D or does not tile under ``"strict"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import MaxPool1D
+    >>> layer = MaxPool1D(2)
+    >>> layer.forward(np.array([[[1.0, 3.0, 5.0, 2.0]]])).tolist()
+    [[[3.0, 5.0]]]
+    >>> layer.backward(np.array([[[10.0, 20.0]]])).tolist()
+    [[[0.0, 10.0, 20.0, 0.0]]]
+    """
 
     def __init__(self, kernel_size: int, stride: int | None = None, *, tiling: str = "strict") -> None:
         k = as_int(kernel_size, "kernel_size", 1, "MaxPool1D")
@@ -185,9 +252,42 @@ class MaxPool1D(_MaxPool):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling on (batch, channels, height, width): out_ij = mean of the window.
+    """Average pooling of (batch, channels, height, width) input: the mean of each window.
 
-    ``tiling="floor"`` drops the rows/columns past the last window (PyTorch's ``ceil_mode=False``).
+    Forward: out_ij = (1 / (kh·kw)) Σ over window ij of x, with output sizes
+    O = (W − K)/S + 1. Backward: every input of a window gets an equal share,
+    ∂E/∂x = ∂E/∂out / (kh·kw) at each position of the window (overlapping windows add up).
+    No parameters.
+
+    PyTorch: ``torch.nn.AvgPool2d`` (``padding=0``).
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        K, the window's (height, width); an int for a square.
+    stride : int, (int, int) or None, default None
+        S, the step between windows; None means ``kernel_size``.
+    tiling : {"strict", "floor"}, default "strict"
+        ``"strict"`` refuses a size for which O = (W − K)/S + 1 is not a whole number;
+        ``"floor"`` takes ⌊(W − K)/S⌋ + 1 and ignores what lies past the last window
+        (PyTorch's ``ceil_mode=False``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``tiling`` is unknown; from `forward`, for
+        input that is not 4-D or does not tile under ``"strict"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import AvgPool2D
+    >>> layer = AvgPool2D(2)
+    >>> x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    >>> layer.forward(x)[0, 0].tolist()
+    [[3.5, 5.5], [11.5, 13.5]]
+    >>> layer.backward(np.ones((1, 1, 2, 2)))[0, 0].tolist()
+    [[0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25]]
     """
 
     def __init__(

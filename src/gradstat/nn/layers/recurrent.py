@@ -19,7 +19,7 @@ one compiled element-wise kernel (``recurrent_kernels``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 import numpy as np
@@ -176,15 +176,98 @@ class Recurrent(Layer):
 
 
 class RNN(Recurrent):
-    """Elman RNN: a_t = W_H h_{t-1} + W_X x_t + b, h_t = tanh(a_t).
+    """The Elman recurrent layer with tanh: h_t = tanh(W_H h_{t−1} + W_X x_t + b).
 
-    ``forward(x, state=h_0)`` takes x (batch, time, input_size) and an optional h_0
-    (batch, hidden); returns h_1…h_T (batch, time, hidden) and keeps h_T as ``self.state``.
+    Forward, for t = 1 … T from h_0 (zeros unless given): a_t = W_H h_{t−1} + W_X x_t + b,
+    h_t = tanh(a_t). Backward through time, with ∂E/∂h_t the gradient arriving from the
+    layers above: δ_t = (1 − h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}) from t = T down to 1 (no
+    δ_{T+1}); then ∂E/∂W_X = Σ_t δ_t x_t', ∂E/∂W_H = Σ_t δ_t h_{t−1}',
+    ∂E/∂b_ih = ∂E/∂b_hh = Σ_t δ_t, ∂E/∂x_t = W_X' δ_t and ∂E/∂h_0 = W_H' δ_1. Each step
+    back multiplies by diag(1 − h²) W_H, which is why gradients vanish over long lags.
+
+    Input is (batch, time, input_size); the output is every hidden state h_1 … h_T,
+    (batch, time, H), so a ``Dense`` on the last axis gives per-step outputs
+    ŷ_t = softmax(W_Y h_t). W_X is ``weight_ih_l0`` and W_H ``weight_hh_l0``; both biases
+    are added, b = b_ih + b_hh. After `carry_state` a forward pass without ``state``
+    starts from the previous pass's final state (truncated BPTT) until `reset_state`.
+
+    PyTorch: ``torch.nn.RNN(batch_first=True)`` (``num_layers=1``, tanh); the same
+    parameter names and layouts.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step of the input.
+    hidden_size : int
+        H, the size of the hidden state.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+    seed : int or None, default None
+        Seed of the weight draw, U(−1/√H, 1/√H) for every parameter as in PyTorch.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight_ih_l0"`` (H, input_size), ``"weight_hh_l0"`` (H, H),
+        ``"bias_ih_l0"`` (H,) and ``"bias_hh_l0"`` (H,).
+    state : numpy.ndarray or None
+        The final state after `forward`, h_T (batch, H).
+    grad_state : numpy.ndarray or None
+        ∂E/∂(initial state) after `backward`, to continue the chain into whatever produced
+        the initial state (an encoder, say).
+    grad_hidden : numpy.ndarray or None
+        ∂E/∂h_t for every step after `backward`, (batch, time, H): how far back the
+        gradient reaches (see ``gradstat.nn.gradient_by_lag``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer; from `forward`, for input that is not
+        (batch, time, input_size) or a state of the wrong shape (the shapes named).
+    TypeError
+        If ``dtype`` is not floating.
+
+    See Also
+    --------
+    LSTM, GRU : gated layers that carry gradient further back.
+    Stacked : several recurrent layers on top of each other.
+
+    Examples
+    --------
+    One unit, W_X = 1, W_H = 0.5, b = 0: h_1 = tanh(1), h_2 = tanh(0.5 h_1).
+
+    >>> import numpy as np
+    >>> from gradstat.nn import RNN
+    >>> layer = RNN(1, 1, dtype="float64")
+    >>> layer.load_state_dict({"weight_ih_l0": [[1.0]], "weight_hh_l0": [[0.5]],
+    ...                        "bias_ih_l0": [0.0], "bias_hh_l0": [0.0]})
+    RNN(input_size=1, hidden_size=1, dtype='float64', seed=None)
+    >>> h = layer.forward(np.array([[[1.0], [0.0]]]))  # (batch 1, time 2, 1 feature)
+    >>> h[0, :, 0].round(4).tolist()
+    [0.7616, 0.3634]
+    >>> _ = layer.backward(np.array([[[0.0], [1.0]]]))  # E = h_2
+    >>> layer.grads["weight_hh_l0"].round(4).tolist()  # δ_2 h_1 = (1 − h_2²) h_1
+    [[0.661]]
     """
 
     gates = 1
 
     def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
+        """Run the sequence: h_t = tanh(W_H h_{t−1} + W_X x_t + b) for t = 1 … T.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (batch, time, input_size).
+        state : numpy.ndarray or None, default None
+            h_0, (batch, H); None starts from zeros (or from the carried state after
+            `carry_state`).
+
+        Returns
+        -------
+        numpy.ndarray
+            h_1 … h_T, (batch, time, H); h_T is also kept in ``state``.
+        """
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         state = self._initial(state)
@@ -211,7 +294,27 @@ class RNN(Recurrent):
     def backward(
         self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
-        """BPTT: δ_t = (1 - h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}); ∂W_H = Σ_t δ_t h_{t-1}'."""
+        """Backpropagation through time: δ_t = (1 − h_t²) ⊙ (∂E/∂h_t + W_H' δ_{t+1}).
+
+        Fills ∂E/∂W_X = Σ_t δ_t x_t', ∂E/∂W_H = Σ_t δ_t h_{t−1}' and the bias gradients
+        Σ_t δ_t; keeps ∂E/∂h_0 in ``grad_state``.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂h_t for every step, (batch, time, H).
+        grad_state : numpy.ndarray or None, default None
+            ∂E/∂h_T arriving from beyond the sequence (batch, H), e.g. from a decoder
+            that started from ``state``.
+        input_grad : bool, default True
+            False skips ∂E/∂x.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x_t = W_X' δ_t, (batch, time, input_size); an empty array when
+            ``input_grad`` is False.
+        """
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
         hs = self._hs
         steps, batch = hs.shape[:2]
@@ -230,11 +333,82 @@ class RNN(Recurrent):
 
 
 class LSTM(Recurrent):
-    """LSTM: i, f, o = σ(·), g = tanh(·), c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t).
+    """The long short-term memory layer: gated memory cells c_t beside the hidden state h_t.
 
-    Each gate's pre-activation is W_X x_t + W_H h_{t-1} + b, the four fused in one GEMM per
-    step. ``state`` is the pair (h_0, c_0), each (batch, hidden). ``forget_bias`` is added to
-    the initial forget-gate bias (PyTorch's initialisation when 0).
+    Forward, from (h_0, c_0) (zeros unless given), each gate's pre-activation is
+    a = W_X x_t + W_H h_{t−1} + b (the four fused in one product per step):
+    i, f, o = σ(a_i), σ(a_f), σ(a_o) (input, forget, output gates), g = tanh(a_g),
+    c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t). Backward through time, with
+    ∂h_t = ∂E/∂h_t + W_H' δ_{t+1}: the cell gradient
+    ∂c_t = ∂h_t ⊙ o ⊙ (1 − tanh² c_t) + f_{t+1} ⊙ ∂c_{t+1}, and
+    δ_t = (∂c_t ⊙ g ⊙ i(1 − i), ∂c_t ⊙ c_{t−1} ⊙ f(1 − f), ∂c_t ⊙ i ⊙ (1 − g²),
+    ∂h_t ⊙ tanh(c_t) ⊙ o(1 − o)); the weight gradients are the RNN's sums,
+    ∂E/∂W_X = Σ_t δ_t x_t', ∂E/∂W_H = Σ_t δ_t h_{t−1}'. Along the cell the gradient is
+    multiplied by f rather than by W_H, so an open forget gate carries it far back.
+
+    Input is (batch, time, input_size); the output is every hidden state h_1 … h_T,
+    (batch, time, H), so a ``Dense`` on the last axis gives per-step outputs
+    ŷ_t = softmax(W_Y h_t). W_X is ``weight_ih_l0`` and W_H ``weight_hh_l0``; both biases
+    are added, b = b_ih + b_hh. After `carry_state` a forward pass without ``state``
+    starts from the previous pass's final state (truncated BPTT) until `reset_state`.
+
+    PyTorch: ``torch.nn.LSTM(batch_first=True)`` (``num_layers=1``); the same parameter
+    names and layouts, gate order i, f, g, o.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step of the input.
+    hidden_size : int
+        H, the size of the hidden state.
+    forget_bias : float, default 0.0
+        Added to the forget gate's part of ``bias_ih_l0`` at initialisation; a positive
+        value (1 is common) starts with the gate open. 0 is PyTorch's initialisation.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+    seed : int or None, default None
+        Seed of the weight draw, U(−1/√H, 1/√H) for every parameter as in PyTorch.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight_ih_l0"`` (4H, input_size), ``"weight_hh_l0"`` (4H, H),
+        ``"bias_ih_l0"`` (4H,) and ``"bias_hh_l0"`` (4H,), rows in the gate order i, f, g, o.
+    state : tuple of numpy.ndarray or None
+        The final state after `forward`, the pair (h_T, c_T), each (batch, H).
+    grad_state : tuple of numpy.ndarray or None
+        ∂E/∂(initial state) after `backward`, to continue the chain into whatever produced
+        the initial state (an encoder, say).
+    grad_hidden : numpy.ndarray or None
+        ∂E/∂h_t for every step after `backward`, (batch, time, H): how far back the
+        gradient reaches (see ``gradstat.nn.gradient_by_lag``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer; from `forward`, for input that is not
+        (batch, time, input_size) or a state of the wrong shape (the shapes named).
+    TypeError
+        If ``dtype`` is not floating.
+
+    See Also
+    --------
+    GRU : two gates and no separate cell.
+    Stacked : several LSTM layers, PyTorch's ``num_layers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import LSTM
+    >>> layer = LSTM(3, 4, seed=0)
+    >>> x = np.random.default_rng(0).normal(size=(2, 5, 3))  # (batch, time, features)
+    >>> layer.forward(x).shape
+    (2, 5, 4)
+    >>> h_T, c_T = layer.state
+    >>> h_T.shape, c_T.shape, layer.params["weight_ih_l0"].shape
+    ((2, 4), (2, 4), (16, 3))
+    >>> layer.backward(np.ones((2, 5, 4))).shape  # ∂E/∂x
+    (2, 5, 3)
     """
 
     gates = 4
@@ -258,13 +432,34 @@ class LSTM(Recurrent):
 
     @property
     def forget_gates(self) -> np.ndarray:
-        """The forget gates f_t of the last forward pass, time-major (time, batch, hidden)."""
+        """The forget gates f_t of the last forward pass, time-major (time, batch, hidden).
+
+        Raises
+        ------
+        RuntimeError
+            If read before a forward pass.
+        """
         if not hasattr(self, "_gates"):
             raise RuntimeError("LSTM.forget_gates read before forward")
         hid = self.hidden_size
         return self._gates[..., hid : 2 * hid]
 
     def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
+        """Run the sequence: c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t) for t = 1 … T.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (batch, time, input_size).
+        state : tuple of numpy.ndarray or None, default None
+            (h_0, c_0), each (batch, H); None starts from zeros (or from the carried state
+            after `carry_state`).
+
+        Returns
+        -------
+        numpy.ndarray
+            h_1 … h_T, (batch, time, H); (h_T, c_T) is kept in ``state``.
+        """
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         hid = self.hidden_size
@@ -304,7 +499,26 @@ class LSTM(Recurrent):
     def backward(
         self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
-        """BPTT through the cell: ∂c_t = ∂h_t ⊙ o ⊙ (1 - tanh²c_t) + f_{t+1} ⊙ ∂c_{t+1}."""
+        """Backpropagation through time and through the cell.
+
+        ∂c_t = ∂h_t ⊙ o ⊙ (1 − tanh² c_t) + f_{t+1} ⊙ ∂c_{t+1}; the gate deltas as in the
+        class docstring; keeps (∂E/∂h_0, ∂E/∂c_0) in ``grad_state``.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂h_t for every step, (batch, time, H).
+        grad_state : tuple of numpy.ndarray or None, default None
+            (∂E/∂h_T, ∂E/∂c_T) arriving from beyond the sequence, each (batch, H).
+        input_grad : bool, default True
+            False skips ∂E/∂x.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x_t = W_X' δ_t, (batch, time, input_size); an empty array when
+            ``input_grad`` is False.
+        """
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
         gates, cs, tcs = self._gates, self._cs, self._tcs
         steps, batch = cs.shape[:2]
@@ -329,16 +543,91 @@ class LSTM(Recurrent):
 
 
 class GRU(Recurrent):
-    """GRU, PyTorch's form: r, z = σ(·), n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn)),
-    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}.
+    """The gated recurrent unit: a reset and an update gate, no separate cell.
 
-    The r and z pre-activations are W_X x_t + W_H h_{t-1} + b_ih + b_hh like the LSTM's gates;
-    the reset gate scales only the recurrent part of n. ``state`` is h_0 (batch, hidden).
+    Forward (PyTorch's form): r = σ(a_r), z = σ(a_z) with a = W_X x_t + W_H h_{t−1} + b_ih
+    + b_hh as the LSTM's gates; n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn)), the
+    reset gate scaling only the recurrent part; h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}. Backward
+    through time, with ∂h_t = ∂E/∂h_t + (gradient from step t + 1):
+    ∂a_n = ∂h_t ⊙ (1 − z) ⊙ (1 − n²), ∂a_z = ∂h_t ⊙ (h_{t−1} − n) ⊙ z(1 − z),
+    ∂a_r = ∂a_n ⊙ (W_hn h_{t−1} + b_hn) ⊙ r(1 − r); W_X and b_ih see
+    δˣ = (∂a_r, ∂a_z, ∂a_n), W_H and b_hh see δʰ = (∂a_r, ∂a_z, r ⊙ ∂a_n), and
+    ∂E/∂h_{t−1} = z ⊙ ∂h_t + W_H' δʰ_t. The weight gradients are Σ_t δˣ_t x_t' and
+    Σ_t δʰ_t h_{t−1}'.
+
+    Input is (batch, time, input_size); the output is every hidden state h_1 … h_T,
+    (batch, time, H), so a ``Dense`` on the last axis gives per-step outputs
+    ŷ_t = softmax(W_Y h_t). W_X is ``weight_ih_l0`` and W_H ``weight_hh_l0``; the biases
+    enter separately as above. After `carry_state` a forward pass without ``state``
+    starts from the previous pass's final state (truncated BPTT) until `reset_state`.
+
+    PyTorch: ``torch.nn.GRU(batch_first=True)`` (``num_layers=1``); the same parameter
+    names and layouts, gate order r, z, n.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step of the input.
+    hidden_size : int
+        H, the size of the hidden state.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters and of the computation.
+    seed : int or None, default None
+        Seed of the weight draw, U(−1/√H, 1/√H) for every parameter as in PyTorch.
+
+    Attributes
+    ----------
+    params : dict
+        ``"weight_ih_l0"`` (3H, input_size), ``"weight_hh_l0"`` (3H, H),
+        ``"bias_ih_l0"`` (3H,) and ``"bias_hh_l0"`` (3H,), rows in the gate order r, z, n.
+    state : numpy.ndarray or None
+        The final state after `forward`, h_T (batch, H).
+    grad_state : numpy.ndarray or None
+        ∂E/∂(initial state) after `backward`, to continue the chain into whatever produced
+        the initial state (an encoder, say).
+    grad_hidden : numpy.ndarray or None
+        ∂E/∂h_t for every step after `backward`, (batch, time, H): how far back the
+        gradient reaches (see ``gradstat.nn.gradient_by_lag``).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer; from `forward`, for input that is not
+        (batch, time, input_size) or a state of the wrong shape (the shapes named).
+    TypeError
+        If ``dtype`` is not floating.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import GRU
+    >>> layer = GRU(3, 4, seed=0)
+    >>> h = layer.forward(np.zeros((2, 5, 3)), state=np.ones((2, 4)))
+    >>> h.shape, layer.state.shape, layer.params["weight_hh_l0"].shape
+    ((2, 5, 4), (2, 4), (12, 4))
+    >>> _ = layer.backward(np.zeros((2, 5, 4)), grad_state=np.ones((2, 4)))
+    >>> layer.grad_state.shape  # ∂E/∂h_0
+    (2, 4)
     """
 
     gates = 3
 
     def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
+        """Run the sequence: h_t = (1 − z) ⊙ n + z ⊙ h_{t−1} for t = 1 … T.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (batch, time, input_size).
+        state : numpy.ndarray or None, default None
+            h_0, (batch, H); None starts from zeros (or from the carried state after
+            `carry_state`).
+
+        Returns
+        -------
+        numpy.ndarray
+            h_1 … h_T, (batch, time, H); h_T is also kept in ``state``.
+        """
         x = self._check_input(x)
         batch, steps = x.shape[:2]
         hid = self.hidden_size
@@ -377,7 +666,25 @@ class GRU(Recurrent):
     def backward(
         self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
-        """BPTT: ∂h_{t-1} = z ⊙ ∂h_t + W_H' δ^h_t, δ^h = (∂a_r, ∂a_z, r ⊙ ∂a_n)."""
+        """Backpropagation through time: ∂h_{t−1} = z ⊙ ∂h_t + W_H' δʰ_t, δʰ = (∂a_r, ∂a_z, r ⊙ ∂a_n).
+
+        Keeps ∂E/∂h_0 in ``grad_state``.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂h_t for every step, (batch, time, H).
+        grad_state : numpy.ndarray or None, default None
+            ∂E/∂h_T arriving from beyond the sequence, (batch, H).
+        input_grad : bool, default True
+            False skips ∂E/∂x.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x_t = W_X' δˣ_t, (batch, time, input_size); an empty array when
+            ``input_grad`` is False.
+        """
         dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
         hs, gates = self._hs, self._gates
         steps, batch = hs.shape[:2]
@@ -404,12 +711,66 @@ CELLS: dict[str, type[Recurrent]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 class Stacked(Container):
-    """``num_layers`` RNN, LSTM or GRU layers, each reading the hidden states of the one below.
+    """Recurrent layers on top of each other: layer k reads the hidden states of layer k − 1.
 
-    The layers are held in ``layers``; their parameters are exposed with PyTorch's suffixes
+    Forward: h⁽⁰⁾_t = x_t and h⁽ᵏ⁾ = cell_k(h⁽ᵏ⁻¹⁾) for k = 1 … L, each layer a full
+    `RNN`, `LSTM` or `GRU` pass over the sequence; the output is the top layer's states.
+    Backward: the chain rule down the stack, each layer's ∂E/∂input being the gradient
+    of the layer below's outputs.
+
+    The layers are held in ``layers``; their parameters carry PyTorch's layer suffixes
     (``weight_ih_l0``, ``weight_hh_l1``, …), so ``state_dict()`` has exactly the keys of
-    ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU(num_layers=L, batch_first=True)``. ``state`` follows PyTorch too:
-    h_0 of shape (L, batch, hidden), or (h_0, c_0) for LSTM.
+    ``torch.nn.RNN`` / ``LSTM`` / ``GRU(num_layers=L, batch_first=True)``, and ``state``
+    has PyTorch's shape: h_0 (L, batch, H), or (h_0, c_0) for ``"lstm"``.
+
+    PyTorch: ``torch.nn.LSTM(num_layers=L, batch_first=True)`` and its RNN/GRU siblings;
+    the same parameter names, layouts and state shapes.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}
+        The layer type.
+    input_size : int
+        Features per time step of the input.
+    hidden_size : int
+        H, the hidden size of every layer.
+    num_layers : int, default 2
+        L, the number of layers.
+    dtype : numpy dtype or str, default "float32"
+        Floating type of the parameters.
+    seed : int or None, default None
+        Seeds the layers' draws (one independent stream per layer).
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The L recurrent layers, bottom first.
+    params : dict
+        ``"weight_ih_l{k}"``, ``"weight_hh_l{k}"``, ``"bias_ih_l{k}"``, ``"bias_hh_l{k}"``
+        for k = 0 … L − 1, the shapes of the layer type (layer 0's ``weight_ih`` reads
+        ``input_size`` features, the others H).
+    state : numpy.ndarray, tuple of numpy.ndarray, or None
+        The final state after `forward`, (L, batch, H) per part.
+    grad_state : numpy.ndarray, tuple of numpy.ndarray, or None
+        ∂E/∂(initial state) after `backward`, the same shapes.
+
+    Raises
+    ------
+    ValueError
+        If ``cell`` is unknown or ``num_layers`` is not a positive integer; from `forward`,
+        for a state of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Stacked
+    >>> lstm = Stacked("lstm", 3, 4, num_layers=2, seed=0)
+    >>> lstm.forward(np.zeros((5, 7, 3))).shape
+    (5, 7, 4)
+    >>> [part.shape for part in lstm.state]  # (h_T, c_T) per layer
+    [(2, 5, 4), (2, 5, 4)]
+    >>> sorted(lstm.state_dict())[:4]
+    ['bias_hh_l0', 'bias_hh_l1', 'bias_ih_l0', 'bias_ih_l1']
     """
 
     def __init__(
@@ -445,12 +806,12 @@ class Stacked(Container):
         for k, layer in enumerate(self.layers):
             yield str(k), layer
 
-    def _gather(self, attribute: str) -> dict[str, np.ndarray]:
+    def _gather(self, read: Callable[[Layer], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         # layer k's own "weight_ih_l0" is the stack's "weight_ih_l{k}"
         return {
             f"{name.removesuffix('_l0')}_l{k}": value
             for k, layer in enumerate(self.layers)
-            for name, value in getattr(layer, attribute).items()
+            for name, value in read(layer).items()
         }
 
     def _per_layer(self, state: State | None, batch: int) -> list[State | None]:
@@ -474,6 +835,21 @@ class Stacked(Container):
         return np.stack(states)
 
     def forward(self, x: np.ndarray, *, state: State | None = None) -> np.ndarray:
+        """Run the sequence through every layer, bottom first.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            (batch, time, input_size).
+        state : numpy.ndarray, tuple of numpy.ndarray, or None, default None
+            h_0 (L, batch, H), or (h_0, c_0) for ``"lstm"``; None starts each layer from
+            zeros (or from its carried state).
+
+        Returns
+        -------
+        numpy.ndarray
+            The top layer's h_1 … h_T, (batch, time, H).
+        """
         x = self.layers[0]._check_input(x)
         states = self._per_layer(state, x.shape[0])  # None: each layer starts from zeros or its carried state
         for layer, s in zip(self.layers, states, strict=True):
@@ -484,6 +860,22 @@ class Stacked(Container):
     def backward(
         self, grad_output: np.ndarray, *, grad_state: State | None = None, input_grad: bool = True
     ) -> np.ndarray:
+        """Backpropagate through the layers, top first.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂(top layer's h_t), (batch, time, H).
+        grad_state : numpy.ndarray, tuple of numpy.ndarray, or None, default None
+            ∂E/∂(final state), the shape of ``state``.
+        input_grad : bool, default True
+            False skips ∂E/∂x for the bottom layer.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂x, (batch, time, input_size); an empty array when ``input_grad`` is False.
+        """
         grad_states = self._per_layer(grad_state, np.asarray(grad_output).shape[0])
         g = grad_output
         for k in range(self.num_layers - 1, -1, -1):

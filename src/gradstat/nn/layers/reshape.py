@@ -8,7 +8,29 @@ from gradstat.nn.layers.base import Layer, Shape
 
 
 class Flatten(Layer):
-    """(batch, d1, d2, …) → (batch, d1·d2·…), in PyTorch's (C-order) element order."""
+    """Flatten everything after the batch axis: (batch, d1, d2, …) → (batch, d1·d2·…).
+
+    Forward: a reshape in C order (the last axis varies fastest, as PyTorch). Backward:
+    no arithmetic, ∂E/∂x is ∂E/∂out reshaped back to the input's shape. No parameters.
+
+    PyTorch: ``torch.nn.Flatten()`` (``start_dim=1``); the same element order, so a
+    ``Dense`` after it takes PyTorch's weights unchanged.
+
+    Raises
+    ------
+    ValueError
+        From `forward`, for input without an axis after the batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import Flatten
+    >>> layer = Flatten()
+    >>> layer.forward(np.zeros((2, 3, 4, 5))).shape
+    (2, 60)
+    >>> layer.backward(np.zeros((2, 60))).shape
+    (2, 3, 4, 5)
+    """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

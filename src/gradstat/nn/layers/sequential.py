@@ -37,11 +37,78 @@ def _sample_shape(input_shape: Any) -> tuple[int, ...]:
 
 
 class Sequential(Container):
-    """A network of layers applied in order; parameters are named ``"{index}.{name}"``.
+    """A network of layers applied in order, itself a layer, with ``fit``, ``predict`` and ``evaluate``.
 
-    ``input_shape`` (without the batch axis, e.g. ``(64,)``) lets the shapes be
-    checked and ``summary()`` be shown before any data flows; without it the
-    check happens on the first call.
+    Forward: out = f_L(… f_2(f_1(x))). Backward: the chain rule in reverse order,
+    δ_L = ∂E/∂out and δ_{k−1} = layer_k.backward(δ_k), each layer filling its own
+    gradients on the way (``backward(g, input_grad=False)`` spares the first layer ∂E/∂x).
+    Parameters are named ``"{index}.{name}"`` (``"0.weight"``, ``"2.bias"`` …).
+
+    PyTorch: ``torch.nn.Sequential``; the same ``state_dict`` keys, so weights cross in
+    both directions unchanged. ``fit`` / ``predict`` / ``evaluate`` are Keras-like
+    conveniences on top (driven by ``gradstat.nn.Trainer``).
+
+    Parameters
+    ----------
+    layers : iterable of Layer
+        The layers, first applied first; at least one.
+    input_shape : sequence of int or None, default None
+        The shape of one sample without the batch axis, e.g. ``(64,)`` or ``(1, 28, 28)``.
+        When given, the shapes are checked through the layers now and `summary` works
+        before any data flows; otherwise the check happens on the first call.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        The layers; ``model[i]`` is ``model.layers[i]``.
+    params, grads, buffers : dict
+        The layers' arrays under ``"{index}.{name}"``, the live ones.
+    history_ : dict[str, list of float]
+        After `fit`: each metric (``loss``, ``accuracy`` for class labels, ``val_loss`` …)
+        per epoch.
+    loss_, optimiser_ : Loss, Optimiser
+        After `fit`: what it used; the next ``fit`` continues with them.
+    rng_ : numpy.random.Generator
+        After `fit`: the generator that shuffles the batches.
+    epoch_ : int
+        After `fit`: the number of epochs completed.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is empty, or the shapes do not chain (both layers and the shape
+        named).
+    TypeError
+        If an element of ``layers`` is not a `Layer`.
+
+    See Also
+    --------
+    gradstat.nn.save, gradstat.nn.load : files with the weights and the architecture.
+    MLPClassifier, MLPRegressor : scikit-learn estimators around a network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat.nn import SGD, Dense, Sequential, Tanh
+    >>> model = Sequential([Dense(4, 8, seed=0), Tanh(), Dense(8, 3, seed=1)], input_shape=(4,))
+    >>> print(model.summary())
+       layer output_shape  params
+    0  Dense    (None, 8)      40
+    1   Tanh    (None, 8)       0
+    2  Dense    (None, 3)      27
+    >>> list(model.state_dict())
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+
+    Fitting y = 2x + 1 with one unit:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(64, 1))
+    >>> line = Sequential([Dense(1, 1, seed=0)])
+    >>> _ = line.fit(X, 2 * X + 1, epochs=100, batch_size=16, optimiser=SGD(line, lr=0.1), verbose=0)
+    >>> line.params["0.weight"].round(3).tolist(), line.params["0.bias"].round(3).tolist()
+    ([[2.0]], [1.0])
+    >>> line.predict(np.array([[0.5]])).round(3).tolist()
+    [[2.0]]
     """
 
     def __init__(self, layers: Iterable[Layer], input_shape: Sequence[int] | None = None) -> None:
@@ -66,6 +133,25 @@ class Sequential(Container):
 
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """out = f_L(… f_1(x)), each layer caching what its backward pass needs.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            A batch of inputs, (batch, ``*input_shape``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The last layer's output.
+
+        Raises
+        ------
+        TypeError
+            For non-numeric input.
+        ValueError
+            If the input's shape does not chain through the layers.
+        """
         x = np.asarray(x)
         if x.dtype.kind not in "biuf":
             raise TypeError(f"Sequential expects a numeric array, got dtype {x.dtype} of shape {x.shape}")
@@ -79,7 +165,21 @@ class Sequential(Container):
         return x
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        """Backpropagate ∂E/∂out through the layers in reverse; returns ∂E/∂input."""
+        """Backpropagate ∂E/∂out through the layers in reverse, filling every layer's ``grads``.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            ∂E/∂out, the shape of the last output (a loss's ``backward()``).
+        input_grad : bool, default True
+            False lets the first layer skip ∂E/∂input.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂E/∂input; an empty array when ``input_grad`` is False and the first layer
+            skips it.
+        """
         g = grad_output
         with NetworkPass(start_limited=self._one_thread) as blas_pass:
             for i in range(len(self.layers) - 1, -1, -1):
@@ -130,7 +230,25 @@ class Sequential(Container):
 
     # --- inspection ---------------------------------------------------------------------------
     def summary(self, input_shape: Sequence[int] | None = None) -> pd.DataFrame:
-        """One row per layer: its name, output shape (batch axis None) and parameter count."""
+        """One row per layer: its class, output shape (batch axis None) and parameter count.
+
+        Parameters
+        ----------
+        input_shape : sequence of int or None, default None
+            One sample's shape; None uses the constructor's ``input_shape`` or the shape of
+            the first call.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``layer``, ``output_shape``, ``params``, indexed by position; the total
+            is in ``frame.attrs["total_params"]``.
+
+        Raises
+        ------
+        ValueError
+            If no input shape is known yet, or it does not chain.
+        """
         import pandas as pd
 
         if input_shape is not None:
@@ -160,20 +278,58 @@ class Sequential(Container):
         weight: str | None = None,
     ) -> Explanation:
         """The notes' chain-rule trace of ∂E/∂w for every weight of a small network, or for
-        one weight of any network (``weight="2.weight[3, 5]"``)."""
+        one weight of any network (``weight="2.weight[3, 5]"``).
+
+        Parameters
+        ----------
+        x, target : numpy.ndarray
+            One sample (or a small batch) and its target.
+        loss : Loss or None, default None
+            The error E; None is the notes' E = ½ Σ (target − out)².
+        lr : float or None, default None
+            γ, to show the updates w⁺ = w − γ ∂E/∂w too.
+        weight : str or None, default None
+            One weight to trace, as ``"{param}[{index}]"``.
+
+        Returns
+        -------
+        Explanation
+            See `gradstat.nn.explain`, which this calls.
+        """
         from gradstat.nn.inspection.explain import explain
 
         return explain(self, x, target, loss, lr=lr, weight=weight)
 
     def save(self, path: str | pathlib.Path) -> None:
-        """Weights as safetensors, architecture as JSON in its metadata (see ``gradstat.nn.io``)."""
+        """Write the weights as safetensors, the architecture as JSON in its metadata.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write; see `gradstat.nn.save`, which this calls.
+        """
         from gradstat.nn.io import save
 
         save(self, path)
 
     # --- training -----------------------------------------------------------------------------
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Outputs for ``X`` in evaluation mode, computed in batches."""
+        """Outputs for ``X`` in evaluation mode (no dropout, running statistics), in batches.
+
+        The model's mode is restored afterwards.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Inputs, (n, ``*input_shape``).
+        batch_size : int, default 1024
+            Rows per forward pass (memory, not results).
+
+        Returns
+        -------
+        numpy.ndarray
+            The last layer's outputs, n rows (logits for a classifier ending in ``Dense``).
+        """
         X = check_inputs(X, "X")
         was_training = self.training
         self.eval()
@@ -200,16 +356,53 @@ class Sequential(Container):
         initial_epoch: int = 0,
         verbose: int = 1,
     ) -> Sequential:
-        """Mini-batch training by ``gradstat.nn.training.Trainer``; returns self with ``history_``.
+        """Mini-batch training: forward, loss, backward and an optimiser step per batch.
 
-        ``loss`` defaults to ``CrossEntropy`` for integer labels, else ``MSE``;
-        ``optimiser`` to the last one used or ``Adam(self)``. Batches are drawn from the
-        seeded generator ``rng`` (kept as ``rng_``). ``validation_split`` holds out the last
-        fraction of the rows (before shuffling). ``callbacks``: early stopping,
-        checkpoints, schedules, loggers (``gradstat.nn.training.callbacks``). ``verbose``:
-        0 silent, 1 a progress bar, 2 a log line per epoch. A NaN/inf loss raises
-        ``TrainingDiverged`` with the last weights that gave a finite loss.
-        ``initial_epoch`` resumes a run from a checkpoint (with its optimiser and ``rng``).
+        Driven by `gradstat.nn.Trainer`; the metrics per epoch are kept in ``history_``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Inputs, (n, ``*input_shape``).
+        y : numpy.ndarray
+            Targets, n rows: integer class labels or values of the output's shape.
+        epochs : int, default 10
+            The number of passes over the data (the last epoch index + 1 when resuming).
+        batch_size : int, default 32
+            Rows per update.
+        validation_data : tuple (X_val, y_val) or None, default None
+            Data scored after every epoch (``val_loss`` …).
+        validation_split : float, default 0.0
+            Hold out this last fraction of the rows (before shuffling) as validation data.
+        loss : Loss or None, default None
+            None: the last one used, else `CrossEntropy` for integer labels and `MSE`
+            otherwise.
+        optimiser : Optimiser or None, default None
+            None: the last one used, else ``Adam(self)``.
+        rng : int, numpy.random.Generator or None, default 0
+            Seed or generator of the shuffling (kept as ``rng_``).
+        shuffle : bool, default True
+            Draw the batches in a new random order each epoch.
+        callbacks : sequence of Callback, default ()
+            Early stopping, checkpoints, learning-rate schedules, loggers.
+        initial_epoch : int, default 0
+            Resume a run from a checkpoint at this epoch (with its optimiser and ``rng``).
+        verbose : int, default 1
+            0 silent, 1 a progress bar, 2 a log line per epoch.
+
+        Returns
+        -------
+        Sequential
+            The model itself, trained, with ``history_``, ``loss_``, ``optimiser_``,
+            ``rng_`` and ``epoch_`` set.
+
+        Raises
+        ------
+        TrainingDiverged
+            If the loss becomes NaN or infinite; it carries the last weights that gave a
+            finite loss.
+        ValueError
+            For inputs and targets whose shapes or lengths do not fit (named).
         """
         from gradstat.nn.training.trainer import Trainer  # the trainer drives Sequential
 
@@ -240,7 +433,23 @@ class Sequential(Container):
         return self
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, loss: Loss | None = None) -> dict[str, float]:
-        """Loss (and accuracy for class labels) on ``(X, y)`` in evaluation mode."""
+        """The loss (and the accuracy, for class labels) on ``(X, y)`` in evaluation mode.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Inputs, (n, ``*input_shape``).
+        y : numpy.ndarray
+            Targets, n rows.
+        loss : Loss or None, default None
+            None: the loss of the last `fit`, else `MSE`.
+
+        Returns
+        -------
+        dict[str, float]
+            ``{"loss": …}``, plus ``"accuracy"`` (the share of argmax predictions equal
+            to the label) for `CrossEntropy` with integer labels.
+        """
         from gradstat.nn.training.trainer import evaluate
 
         loss = loss if loss is not None else getattr(self, "loss_", None) or MSE()

@@ -35,35 +35,124 @@ STATE_SUFFIX = ".callbacks.json"
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing; subclass it and override the hooks you need.
+
+    :class:`Trainer` calls the hooks at fixed points of its loop (Keras'
+    ``keras.callbacks.Callback``): ``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``,
+    ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``.
+    Epochs and batches are counted from 0. ``self.trainer`` is the running trainer (its
+    ``model``, ``optimiser``, ``history``); setting ``self.trainer.stop_training = True`` ends
+    training after the current epoch. A callback with counters reports them by ``state()``
+    and takes them back by ``load_state(state)``, so that a resumed run continues them.
+
+    See Also
+    --------
+    EarlyStopping, ModelCheckpoint, LearningRateScheduler, CSVLogger, JSONLogger :
+        the callbacks gradstat provides.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> class EpochLosses(nn.Callback):
+    ...     def on_train_begin(self, logs):
+    ...         self.seen = []
+    ...     def on_epoch_end(self, epoch, logs):
+    ...         self.seen.append(round(logs["loss"], 3))
+    >>> record = EpochLosses()
+    >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1), callbacks=[record])
+    >>> _ = trainer.fit(X, y, epochs=4, batch_size=16)
+    >>> record.seen
+    [1.258, 0.322, 0.081, 0.022]
+    """
 
     trainer: Trainer
     runs_last = False  # on_epoch_end after the others (ModelCheckpoint: save their updated state)
 
     def set_trainer(self, trainer: Trainer) -> None:
+        """Called by the trainer before ``on_train_begin``: ``self.trainer`` is then ``trainer``.
+
+        Parameters
+        ----------
+        trainer : Trainer
+            The trainer that runs this callback.
+        """
         self.trainer = trainer
 
     def state(self) -> dict[str, Any]:
-        """What a resumed run needs to continue this callback (JSON-serialisable); none by default."""
+        """What a resumed run needs to continue this callback (JSON-serialisable); none by default.
+
+        Returns
+        -------
+        dict
+            The counters, written beside each checkpoint by ``ModelCheckpoint``.
+        """
         return {}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Take back what ``state`` returned (before ``fit`` resumes with ``initial_epoch``)."""
+        """Take back what ``state`` returned (before ``fit`` resumes with ``initial_epoch``).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state` returned.
+        """
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        """Before the first epoch; ``logs`` hold ``epochs`` and ``initial_epoch``."""
+        """Before the first epoch; ``logs`` hold ``epochs`` and ``initial_epoch``.
+
+        Parameters
+        ----------
+        logs : dict
+            ``epochs`` (the last epoch to reach) and ``initial_epoch``.
+        """
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
-        """Before the epoch's first batch; what is put in ``logs`` joins the epoch's record."""
+        """Before the epoch's first batch; what is put in ``logs`` joins the epoch's record.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, from 0.
+        logs : dict
+            Empty; entries added here are recorded in ``history``.
+        """
 
     def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
-        """After the optimiser step of a batch."""
+        """After the optimiser step of a batch.
+
+        Parameters
+        ----------
+        batch : int
+            The batch, from 0 in each epoch.
+        logs : dict
+            ``batch``, ``size`` (samples) and ``loss`` of the batch.
+        """
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        """After the epoch's validation; its record is already in ``trainer.history``."""
+        """After the epoch's validation; its record is already in ``trainer.history``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, from 0.
+        logs : dict
+            The epoch's ``loss``, ``accuracy`` (class labels), ``val_…`` metrics and what the
+            callbacks logged (``lr``).
+        """
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
-        """After the last epoch (not after an exception); ``logs`` is the history."""
+        """After the last epoch (not after an exception); ``logs`` is the history.
+
+        Parameters
+        ----------
+        logs : dict of str to list of float
+            A copy of ``trainer.history``.
+        """
 
 
 def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
@@ -80,11 +169,61 @@ def _check_mode(mode: str) -> None:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
-    With ``restore_best_weights`` (the default) the model ends with the weights of the best
-    epoch, whether or not training stopped early. ``stopped_epoch`` is the epoch it stopped
-    after (None if it ran to the end). A resumed run keeps the counters (``state``) but not
-    the best weights of the epochs before the resume: if none of its own epochs is better,
-    it ends with its last weights, and says so in the log.
+    An epoch improves when (``mode="min"``) its value is below best − ``min_delta``
+    (``"max"``: above best + ``min_delta``); after ``patience`` epochs in a row without
+    improvement training stops (Keras' ``EarlyStopping``, whose ``patience=0`` also stops at
+    the first epoch without gain). With ``restore_best_weights`` (the default) the model ends
+    with the weights of the best epoch, whether or not training stopped early. A resumed run
+    keeps the counters (``state``) but not the best weights of the epochs before the resume:
+    if none of its own epochs is better, it ends with its last weights, and says so in the
+    log.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The metric watched: a key of the epoch's logs (``loss``, ``val_accuracy`` …).
+    patience : int, default 0
+        Epochs without improvement tolerated (≥ 0).
+    min_delta : float, default 0.0
+        Smallest change that counts as an improvement (≥ 0).
+    mode : {"min", "max"}, default "min"
+        Whether lower or higher values are better.
+    restore_best_weights : bool, default True
+        End with the weights of the best epoch.
+
+    Attributes
+    ----------
+    best : float
+        The best value seen.
+    best_epoch : int or None
+        The epoch (from 0) that gave it.
+    wait : int
+        Epochs since the last improvement.
+    stopped_epoch : int or None
+        The epoch it stopped after (None if training ran to the end).
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-integer ``patience``, a negative or non-finite ``min_delta``, a
+        ``mode`` other than "min" or "max", or (during training) a ``monitor`` the epoch did
+        not log.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> stop = nn.EarlyStopping(monitor="loss", min_delta=0.01, patience=1)
+    >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1), callbacks=[stop])
+    >>> history = trainer.fit(X, y, epochs=50, batch_size=16)
+    >>> [round(loss, 4) for loss in history["loss"]]        # the last gain is below 0.01
+    [1.2581, 0.3222, 0.0814, 0.0216, 0.006, 0.0015]
+    >>> stop.best_epoch, stop.stopped_epoch
+    (4, 5)
     """
 
     def __init__(
@@ -150,12 +289,51 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save model, optimiser and shuffling generator after every epoch (``save_checkpoint``).
 
-    ``path`` may hold ``{epoch}`` (1-based, e.g. ``"ck/epoch-{epoch:03d}.safetensors"``) to
-    keep one file per epoch. ``save_best_only`` saves only epochs that improve ``monitor``.
     The states of the trainer's callbacks go to ``<file>.callbacks.json``. Resume with
     ``load_checkpoint`` (or ``resume_checkpoint``), ``restore_callbacks(file, callbacks)``
     and ``fit(…, initial_epoch=checkpoint.epoch)``. It saves after the other callbacks have
-    ended the epoch (``runs_last``), so a schedule's next rate is in the file.
+    ended the epoch (``runs_last``), so a schedule's next rate is in the file. Keras'
+    ``ModelCheckpoint``; in PyTorch, ``torch.save`` of the state dicts at the end of an epoch.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file; it may hold ``{epoch}`` (1-based, e.g. ``"ck/epoch-{epoch:03d}.safetensors"``)
+        to keep one file per epoch, else each save replaces the last (kept as ``.prev``).
+    save_best_only : bool, default False
+        Save only the epochs that improve ``monitor``.
+    monitor : str, default "val_loss"
+        The metric compared when ``save_best_only``.
+    mode : {"min", "max"}, default "min"
+        Whether lower or higher values of ``monitor`` are better.
+
+    Raises
+    ------
+    ValueError
+        For a ``mode`` other than "min" or "max", or (during training) a ``monitor`` the epoch
+        did not log.
+
+    See Also
+    --------
+    save_checkpoint, load_checkpoint, resume_checkpoint, restore_callbacks
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save = nn.ModelCheckpoint(pathlib.Path(folder) / "epoch-{epoch:02d}.safetensors")
+    ...     trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1), callbacks=[save])
+    ...     _ = trainer.fit(X, y, epochs=3, batch_size=16)
+    ...     print(sorted(p.name for p in pathlib.Path(folder).iterdir()))
+    ...     print(nn.load_checkpoint(pathlib.Path(folder) / "epoch-02.safetensors").epoch)
+    ['epoch-01.safetensors', 'epoch-02.safetensors', 'epoch-03.safetensors']
+    2
     """
 
     runs_last = True
@@ -198,7 +376,55 @@ class ModelCheckpoint(Callback):
 
 def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callback]) -> None:
     """Give ``callbacks`` (the same kinds, in the same order, as the run that wrote
-    ``checkpoint``) the states saved beside it (written when some callback had a state)."""
+    ``checkpoint``) the states saved beside it (written when some callback had a state).
+
+    Call it before ``fit(…, initial_epoch=checkpoint.epoch)`` so that early stopping's
+    patience, a plateau schedule's counters and the best value of ``save_best_only`` carry on
+    as if the run had never stopped.
+
+    Parameters
+    ----------
+    checkpoint : str or pathlib.Path
+        The checkpoint file; the states are read from ``<checkpoint>.callbacks.json``.
+    callbacks : sequence of Callback
+        Fresh callbacks of the same classes, in the same order, as in the saved run.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no states were saved beside the checkpoint (no callback of the run had any).
+    ValueError
+        When the states file is unreadable or holds the states of other callbacks.
+
+    See Also
+    --------
+    ModelCheckpoint : writes the states.
+    load_checkpoint : the model, optimiser and generator.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "ck.safetensors"
+    ...     run = [nn.EarlyStopping(monitor="loss", patience=3), nn.ModelCheckpoint(path)]
+    ...     trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1), callbacks=run)
+    ...     _ = trainer.fit(X, y, epochs=4, batch_size=16)
+    ...     checkpoint = nn.load_checkpoint(path)
+    ...     resumed = [nn.EarlyStopping(monitor="loss", patience=3), nn.ModelCheckpoint(path)]
+    ...     nn.restore_callbacks(path, resumed)
+    ...     trainer = nn.Trainer(checkpoint.model, loss=nn.MSE(), optimiser=checkpoint.optimiser,
+    ...                          callbacks=resumed, history=checkpoint.history)
+    ...     history = trainer.fit(X, y, epochs=6, batch_size=16, rng=checkpoint.rng,
+    ...                           initial_epoch=checkpoint.epoch)
+    >>> checkpoint.epoch, len(history["loss"]), resumed[0].best_epoch
+    (4, 6, 5)
+    """
     path = _state_path(pathlib.Path(checkpoint))
     try:
         saved = json.loads(path.read_text())
@@ -230,11 +456,41 @@ def _write_json(path: pathlib.Path, content: Any) -> None:
 class LearningRateScheduler(Callback):
     """Set the optimiser's rate from a schedule (``gradstat.nn.optim.schedules``).
 
-    An epoch ``Schedule`` sets γ_e = schedule(e, base_lr) before each epoch e; ``base_lr``
-    defaults to the optimiser's rate when training starts at epoch 0 (a resumed run takes it
-    from ``restore_callbacks``, or give it).
+    An epoch ``Schedule`` sets γ_e = schedule(e, base_lr) before each epoch e;
     ``ReduceLROnPlateau`` reads ``monitor`` after each epoch and sets the next epoch's rate.
-    Each epoch's rate is logged as ``lr``.
+    Each epoch's rate is logged as ``lr``. Keras' ``LearningRateScheduler`` and
+    ``ReduceLROnPlateau`` callbacks; PyTorch's ``lr_scheduler.step()`` once per epoch.
+
+    Parameters
+    ----------
+    schedule : Schedule or ReduceLROnPlateau
+        ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR`` or ``ReduceLROnPlateau``.
+    monitor : str, default "val_loss"
+        The metric ``ReduceLROnPlateau`` reads (ignored by epoch schedules).
+    base_lr : float, optional
+        γ₀ of an epoch schedule; defaults to the optimiser's rate when training starts at
+        epoch 0 (a resumed run takes it from ``restore_callbacks``, or give it).
+
+    Raises
+    ------
+    TypeError
+        When ``schedule`` is neither a ``Schedule`` nor a ``ReduceLROnPlateau``.
+    ValueError
+        For a ``base_lr`` that is not a finite number > 0, or (during training) a resumed
+        epoch schedule without ``base_lr``, or a ``monitor`` the epoch did not log.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> halve = nn.LearningRateScheduler(nn.StepLR(step_size=2, gamma=0.5))
+    >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1), callbacks=[halve])
+    >>> trainer.fit(X, y, epochs=5, batch_size=16)["lr"]       # γ_e = 0.1 · 0.5^⌊e/2⌋
+    [0.1, 0.1, 0.05, 0.05, 0.025]
     """
 
     def __init__(
@@ -289,6 +545,34 @@ class CSVLogger(Callback):
 
     The file is started afresh when training starts at epoch 0 and appended to when it
     resumes; each row is written and closed at once, so an interrupted run keeps its rows.
+    Keras' ``CSVLogger``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file.
+
+    See Also
+    --------
+    JSONLogger : the same rows as JSON Lines.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "log.csv"
+    ...     trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1),
+    ...                          callbacks=[nn.CSVLogger(path)])
+    ...     _ = trainer.fit(X, y, epochs=3, batch_size=16)
+    ...     lines = path.read_text().splitlines()
+    >>> lines[0], len(lines)
+    ('epoch,loss', 4)
     """
 
     def __init__(self, path: str | pathlib.Path) -> None:
@@ -309,7 +593,33 @@ class CSVLogger(Callback):
 
 
 class JSONLogger(CSVLogger):
-    """Append one JSON object per epoch (JSON Lines: ``{"epoch": 1, "loss": …}``) to a file."""
+    """Append one JSON object per epoch (JSON Lines: ``{"epoch": 1, "loss": …}``) to a file.
+
+    Started afresh at epoch 0 and appended to on a resume, as :class:`CSVLogger`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The JSON Lines file.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "log.jsonl"
+    ...     trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1),
+    ...                          callbacks=[nn.JSONLogger(path)])
+    ...     _ = trainer.fit(X, y, epochs=3, batch_size=16)
+    ...     rows = [json.loads(line) for line in path.read_text().splitlines()]
+    >>> [(row["epoch"], round(row["loss"], 4)) for row in rows]
+    [(1, 1.2581), (2, 0.3222), (3, 0.0814)]
+    """
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as f:

@@ -31,19 +31,109 @@ Batches = Callable[[int], Iterable[tuple[np.ndarray, np.ndarray]]]  # epoch → 
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the model holds the last weights with a finite loss."""
+    """The loss became NaN or infinite; the model holds the last weights with a finite loss.
+
+    Raised by :meth:`Trainer.fit` (and ``Sequential.fit``) at the first batch whose loss is
+    not finite, typically a learning rate too large for the problem: each step
+    w⁺ = w − γ ∂E/∂w then overshoots and the weights grow without bound. A subclass of
+    ``FloatingPointError``.
+
+    Parameters
+    ----------
+    message : str
+        The epoch and batch where the loss stopped being finite, and what to try.
+
+    See Also
+    --------
+    Trainer.fit : raises it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=10.0))
+    >>> try:
+    ...     trainer.fit(X, y, epochs=50, batch_size=16)
+    ... except nn.TrainingDiverged as error:
+    ...     print(str(error)[:11], bool(np.isfinite(model.state_dict()["0.weight"]).all()))
+    loss became True
+    """
 
 
 class Trainer:
     """Train ``model`` with ``loss`` and ``optimiser`` (bound to the model).
 
-    ``fit(X, y, …)`` trains on arrays (shuffled mini-batches, ``validation_split`` or
-    ``validation_data``); ``fit_batches(batches, …)`` on any batches, ``batches(epoch)``
-    giving an epoch's (x, y) pairs. ``carry_state=True`` is truncated backpropagation through
-    time: each recurrent layer starts a batch from the state it ended the previous batch with
-    (``Layer.carry_state``; reset at every epoch), while the gradient stops at the batch edge.
-    ``history`` maps each metric (``loss``, ``accuracy`` for class labels, ``val_…``) to
-    its per-epoch values; pass a run's ``history`` to continue it.
+    Each batch runs forward, loss, backward and the optimiser's step, the notes' update
+    w⁺ = w − γ ∂E/∂w (or Adam's) applied batch by batch; callbacks run at the start and end of
+    training, of each epoch and after each batch (Keras' ``Model.fit`` loop; in PyTorch it is
+    the loop one writes by hand). ``fit(X, y, …)`` trains on arrays (shuffled mini-batches,
+    ``validation_split`` or ``validation_data``); ``fit_batches(batches, …)`` on any batches,
+    ``batches(epoch)`` giving an epoch's (x, y) pairs. ``Sequential.fit`` and the MLP
+    estimators use it.
+
+    Parameters
+    ----------
+    model : Layer
+        The network (a ``Sequential`` or any layer).
+    loss : Loss
+        The loss minimised, e.g. ``MSE()`` or ``CrossEntropy()`` (class labels or
+        probabilities).
+    optimiser : Optimiser
+        Bound to ``model``, e.g. ``SGD(model, lr=0.1)``.
+    callbacks : sequence of Callback, default ()
+        Run in order at each hook (``ModelCheckpoint`` last at the end of an epoch).
+    verbose : {0, 1, 2}, default 0
+        0 silent, 1 a tqdm progress bar, 2 one ``logging`` line per epoch (logger
+        ``gradstat.nn.training``); the library never prints.
+    carry_state : bool, default False
+        Truncated backpropagation through time: each recurrent layer starts a batch from the
+        state it ended the previous batch with (reset at every epoch), while the gradient
+        stops at the batch edge.
+    history : dict of str to list of float, optional
+        A previous run's ``history`` to continue (with ``initial_epoch``).
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        Per-epoch ``loss``, ``accuracy`` (class labels with ``CrossEntropy``), ``val_loss``,
+        ``val_accuracy`` and what callbacks log (``lr``).
+    epoch : int
+        Epochs completed.
+    stop_training : bool
+        Set by a callback to end training after the current epoch.
+    rng : numpy.random.Generator or None
+        The generator the batches are shuffled with.
+
+    Raises
+    ------
+    TypeError
+        When ``model``, ``loss``, ``optimiser`` or a callback is of the wrong type.
+    ValueError
+        When the optimiser is bound to another model or ``verbose`` is not 0, 1 or 2.
+
+    See Also
+    --------
+    Callback : the hooks.
+    Sequential.fit : the same loop as a method of the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradstat import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2))
+    >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+    >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+    >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1))
+    >>> history = trainer.fit(X, y, epochs=20, batch_size=16)
+    >>> len(history["loss"]), round(history["loss"][0], 4), round(history["loss"][-1], 4)
+    (20, 1.2581, 0.0)
+    >>> model.state_dict()["0.weight"].round(3).tolist(), model.state_dict()["0.bias"].round(3).tolist()
+    ([[1.0, -2.0]], [0.5])
     """
 
     def __init__(
@@ -100,6 +190,47 @@ class Trainer:
         Batches are drawn from the seeded generator ``rng`` (kept as ``self.rng``).
         ``validation_split`` holds out the last fraction of the rows before shuffling
         (Keras' rule); give it or ``validation_data``, not both.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs with a batch axis first; numeric, finite.
+        y : array-like
+            Targets, one per sample: values, or class labels (n_samples,) for
+            ``CrossEntropy``.
+        epochs : int, default 10
+            Train until this many epochs are completed.
+        batch_size : int, default 32
+            Samples per batch (the last batch may be smaller).
+        validation_split : float, default 0.0
+            Fraction of the rows, taken from the end, held out for ``val_…`` metrics.
+        validation_data : tuple of (X, y), optional
+            Held-out data evaluated after every epoch.
+        shuffle : bool, default True
+            Reshuffle the rows every epoch.
+        rng : int or numpy.random.Generator or None, default 0
+            Seed or generator of the shuffling.
+        initial_epoch : int, default 0
+            The epoch to start from when resuming (keeps ``history``).
+
+        Returns
+        -------
+        dict of str to list of float
+            ``history``: each metric's per-epoch values.
+
+        Raises
+        ------
+        TypeError
+            When X or y is not numeric.
+        ValueError
+            For NaN or infinite values, X without a feature axis, X and y of different
+            lengths, no rows, a batch size or epoch count that is not a positive integer, a
+            ``validation_split`` outside (0, 1) or leaving no rows on one side, both
+            ``validation_split`` and ``validation_data``, or class labels outside the model's
+            outputs.
+        TrainingDiverged
+            When a batch's loss is NaN or infinite (the model keeps the last finite-loss
+            weights).
         """
         X = check_inputs(X, "X")
         y = check_targets(y, len(X), "y", "X")
@@ -149,6 +280,46 @@ class Trainer:
         ``rng``, the generator ``batches`` draws from, is saved by ``ModelCheckpoint``. A NaN
         or infinite batch loss raises ``TrainingDiverged`` with the model holding the weights
         of the last batch whose loss was finite.
+
+        Parameters
+        ----------
+        batches : callable
+            ``batches(epoch)`` returns an iterable of (x, y) array pairs, the epoch's batches.
+        epochs : int
+            Train until this many epochs are completed.
+        validation_data : tuple of (X, y), optional
+            Held-out data evaluated after every epoch.
+        initial_epoch : int, default 0
+            The epoch to start from, in [0, epochs]; 0 clears ``history``.
+        rng : numpy.random.Generator, optional
+            The generator ``batches`` draws from (kept as ``self.rng`` for checkpoints).
+
+        Returns
+        -------
+        dict of str to list of float
+            ``history``: each metric's per-epoch values.
+
+        Raises
+        ------
+        ValueError
+            For ``epochs`` that is not a positive integer, ``initial_epoch`` outside
+            [0, epochs], empty or non-finite validation data, or an epoch without batches.
+        TrainingDiverged
+            When a batch's loss is NaN or infinite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gradstat import nn
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(64, 2))
+        >>> y = X @ np.array([[1.0], [-2.0]]) + 0.5
+        >>> model = nn.Sequential([nn.Dense(2, 1, seed=0, dtype="float64")])
+        >>> trainer = nn.Trainer(model, loss=nn.MSE(), optimiser=nn.SGD(model, lr=0.1))
+        >>> def batches(epoch):                   # the same four batches every epoch
+        ...     return [(X[i : i + 16], y[i : i + 16]) for i in range(0, 64, 16)]
+        >>> [round(loss, 4) for loss in trainer.fit_batches(batches, epochs=5)["loss"]]
+        [1.2745, 0.3151, 0.0807, 0.021, 0.0055]
         """
         _positive_int("epochs", epochs)
         if (
