@@ -7,11 +7,16 @@ splits and synchronises its threads for each such call, so that on two cores a s
 longer than on one. gradstat therefore runs each *sequence* of small products — a recurrent
 layer's loop over time, forward or backward — with BLAS limited to one thread, and leaves
 the large products before and after the loop to every core. A lone product, such as a
-convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds.
+convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds. Inside a
+network pass (``NetworkPass``, entered by ``Sequential``) that one thread is kept rather than
+restored after the product: LeNet's pooling, second convolution and small Dense products
+follow on the same thread instead of waking OpenBLAS's others for each product, until a
+large product or the end of the pass; the network's next pass starts where this one ended.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
-once per loop, not per product (setting it costs a few microseconds, a product about fifty).
+once per loop or pass, not per product (setting it costs a few microseconds, a product about
+fifty).
 """
 
 from __future__ import annotations
