@@ -58,9 +58,30 @@ class _Pool2D(Layer):
 
 @numba.njit(cache=True)
 def _max(x, out, arg, kh, kw, sh, sw):
-    """out = the maximum of each window of x (free of NaN), arg = its first place in the image,
-    as row·W + column. One comparison per value, a conditional move rather than a branch,
-    which on random data would mispredict half the time."""
+    """out = the maximum of each window of x, arg = its first place in the image, as row·W + column
+    (a window holding NaN: NaN, at the first NaN)."""
+    b_, oh_, ow_, c_ = out.shape
+    w_ = x.shape[2]
+    for b in range(b_):
+        for oh in range(oh_):
+            for ow in range(ow_):
+                best, at = out[b, oh, ow], arg[b, oh, ow]  # the channels of one output pixel
+                for i in range(kh):
+                    for j in range(kw):
+                        r, col = oh * sh + i, ow * sw + j
+                        v = x[b, r, col]
+                        for c in range(c_):
+                            m = best[c]
+                            # strictly larger: the first maximum wins; once NaN, it stays
+                            take = (i + j == 0) | ((m == m) & ((v[c] > m) | (v[c] != v[c])))
+                            best[c] = v[c] if take else m
+                            at[c] = r * w_ + col if take else at[c]
+
+
+@numba.njit(cache=True)
+def _max_few_channels(x, out, arg, kh, kw, sh, sw):
+    """``_max`` for an input free of NaN, with the window in the inner loop: 2.5× faster for
+    LeNet's 6 channels (a channel loop that short does not pay), many times slower for 32."""
     b_, oh_, ow_, c_ = out.shape
     w_ = x.shape[2]
     for b in range(b_):
@@ -77,36 +98,15 @@ def _max(x, out, arg, kh, kw, sh, sw):
 
 
 @numba.njit(cache=True)
-def _max_nan(x, out, arg, kh, kw, sh, sw):
-    """``_max`` for an input holding NaN: a window holding NaN gives NaN, at its first NaN."""
-    b_, oh_, ow_, c_ = out.shape
-    w_ = x.shape[2]
-    for b in range(b_):
-        for oh in range(oh_):
-            for ow in range(ow_):
-                for c in range(c_):
-                    m, at = x[b, oh * sh, ow * sw, c], oh * sh * w_ + ow * sw
-                    for i in range(kh):
-                        for j in range(kw):
-                            v = x[b, oh * sh + i, ow * sw + j, c]
-                            if m == m and (v > m or v != v):  # once NaN, it stays
-                                m, at = v, (oh * sh + i) * w_ + ow * sw + j
-                    out[b, oh, ow, c], arg[b, oh, ow, c] = m, at
-
-
-@numba.njit(cache=True)
 def _route(grad, arg, dx):
     """dx = grad at the recorded arg-max place of each window, 0 elsewhere; dx is (B, H·W, C)."""
     b_, oh_, ow_, c_ = grad.shape
-    hw_ = dx.shape[1]
-    g, a, d = grad.reshape(-1), arg.reshape(-1), dx.reshape(-1)
-    d[:] = 0
-    o = 0
     for b in range(b_):
-        for _ in range(oh_ * ow_):
-            for c in range(c_):
-                d[(b * hw_ + a[o + c]) * c_ + c] += g[o + c]
-            o += c_
+        dx[b] = 0
+        for oh in range(oh_):
+            for ow in range(ow_):
+                for c in range(c_):
+                    dx[b, arg[b, oh, ow, c], c] += grad[b, oh, ow, c]
 
 
 class _MaxPool(_Pool2D):
@@ -116,8 +116,8 @@ class _MaxPool(_Pool2D):
         oh, ow = self._sizes(h, w)
         (kh, kw), (sh, sw) = self._kernel, self._stride
         out, arg = np.empty((b, oh, ow, c), x.dtype), np.empty((b, oh, ow, c), np.int32)
-        kernel = _max_nan if np.isnan(x).any() else _max
-        kernel(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
+        few = c <= 8 and not np.isnan(x).any()
+        (_max_few_channels if few else _max)(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
         self._cache = (x.shape, x.dtype, arg)
         return out.transpose(0, 3, 1, 2)
 
