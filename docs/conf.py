@@ -7,6 +7,7 @@ autodoc directive in ``{eval-rst}`` (MyST would read autodoc's reStructuredText 
 ``reference_rendered`` fails the build when an entry did not render.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,10 @@ nb_execution_timeout = 120
 nb_execution_raise_on_error = True
 nb_merge_streams = True
 nb_execution_show_tb = True
+# the notebook kernels inherit this: tqdm.auto warns "IProgress not found" (no ipywidgets, which
+# would need JavaScript from outside) the first time gradstat.nn is imported, and that warning
+# would be printed under the first cell of every neural-network chapter
+os.environ["PYTHONWARNINGS"] = "ignore:IProgress not found"
 
 # the MathJax files of sphinx-mathjax-offline, served from this site
 mathjax_path = "mathjax/tex-chtml.js"

@@ -72,7 +72,7 @@ def test_readme_speed_table_is_generated_from_the_results_file():
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("name", ["ols", "ols_solver"])
+@pytest.mark.parametrize("name", ["ols", "ols_solver", "factors"])
 def test_linear_benchmarks_run(name):
     done = run(f"{name}.py", "--smoke")
     assert done.returncode == 0, done.stderr[-3000:]

@@ -12,24 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.outliers_influence import OLSInfluence
 
-from gradstat.linear.extended import (
+from gradstat.linear.kernels import (
+    column_scale,
+    combine_gram,
+    combine_r,
     dd_cholesky,
     dd_div,
     dd_forward_solve,
     dd_mul,
     dd_sqrt,
     gram_dd,
+    r_factor,
+    scaled_block,
     two_prod,
     two_sum,
 )
-from gradstat.linear.lstsq import (
-    column_scale,
-    combine_gram,
-    combine_r,
-    least_squares,
-    r_factor,
-    scaled_block,
-)
+from gradstat.linear.lstsq import least_squares
 from tests.linear.oracles import longley, random_design
 
 SETTINGS = settings(max_examples=30, deadline=None)

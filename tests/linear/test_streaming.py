@@ -15,6 +15,8 @@ import pytest
 import statsmodels.formula.api as smf
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from statsmodels.stats.anova import anova_lm
+from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 import gradstat
 from gradstat.linear.design import ResponseMoments
@@ -76,7 +78,7 @@ def test_uneven_chunks_with_empty_ones_equal_in_memory() -> None:
     ref = gradstat.ols(FORMULA, df)
     out = gradstat.ols(FORMULA, chunks(df, [0, 7, 7, 250, 251, 599]))  # empty first and middle chunks
     assert_same_fit(out, ref, df.iloc[:20])
-    assert out.design.out_of_core and not ref.design.out_of_core
+    assert isinstance(out, gradstat.linear.OutOfCoreOLSResults) and isinstance(ref, gradstat.OLSResults)
 
 
 def test_matches_statsmodels_directly() -> None:
@@ -207,3 +209,44 @@ def test_robust_covariances_take_a_second_pass(cov_type: str) -> None:
     memory = gradstat.ols(FORMULA, df, cov_type=cov_type)
     np.testing.assert_allclose(streamed.std_err, memory.std_err, rtol=1e-12)
     np.testing.assert_allclose(streamed.f_statistic, memory.f_statistic, rtol=1e-12)
+
+
+@pytest.mark.parametrize("typ", [2, 3])
+@pytest.mark.parametrize(
+    ("table", "formula"),
+    [
+        ("warpbreaks", "breaks ~ C(wool) * C(tension)"),
+        ("mtcars", "mpg ~ C(cyl) + wt + hp + wt:hp"),
+    ],
+)
+def test_out_of_core_anova_types_2_and_3_equal_statsmodels(table: str, formula: str, typ: int) -> None:
+    """Type II / III sums of squares from the R factor alone (no rows kept), against statsmodels."""
+    data = gradstat.datasets.load(table).dropna()
+    out = gradstat.ols(formula, chunks(data, [10, 11, 30]))
+    assert isinstance(out, gradstat.linear.OutOfCoreOLSResults)
+    ours = out.anova(typ=typ)
+    theirs = anova_lm(smf.ols(formula, data).fit(), typ=typ)
+    assert ours.index[:-1].tolist() == theirs.index[:-1].tolist()
+    np.testing.assert_allclose(ours["sum_sq"], theirs["sum_sq"], rtol=1e-9)
+    np.testing.assert_allclose(ours["df"], theirs["df"])
+    np.testing.assert_allclose(ours["F"].iloc[:-1], theirs["F"].iloc[:-1], rtol=1e-9)
+
+
+def test_out_of_core_vif_equals_statsmodels() -> None:
+    cars = gradstat.datasets.load("mtcars")
+    formula = "mpg ~ C(cyl) + wt + hp + disp"
+    out = gradstat.ols(formula, chunks(cars, [7, 20]))
+    exog = smf.ols(formula, cars).fit().model.exog
+    ref = [variance_inflation_factor(exog, j) for j in range(1, exog.shape[1])]
+    np.testing.assert_allclose(out.vif(), ref, rtol=1e-9)
+    assert out.vif().index.tolist() == out.coef.index[1:].tolist()
+    through_origin = gradstat.ols("mpg ~ 0 + wt + hp", chunks(cars, [7]))
+    with pytest.raises(ValueError, match="intercept as the first column"):
+        through_origin.vif()
+
+
+def test_out_of_core_row_errors_name_the_statistic() -> None:
+    out = gradstat.ols(FORMULA, chunks(make_frame(), [300]))
+    for attribute in ("resid", "fitted_values", "leverage", "cooks_distance", "standardized_resid"):
+        with pytest.raises(ValueError, match=f"^{attribute} needs the rows of the data"):
+            getattr(out, attribute)

@@ -154,6 +154,66 @@ def test_an_architecture_declaring_a_huge_layer_is_a_clear_error(tmp_path):
         gnn.load(path)
 
 
+def test_a_large_declared_layer_is_refused_before_any_layer_is_built(tmp_path, monkeypatch):
+    """Dense(100000, 100000) declared beside a (3, 4) weight would allocate 80 GB at float64
+    before load_state_dict saw the mismatch; the declared shapes are checked against the
+    header first, and no layer constructor runs."""
+    path = saved(tmp_path)
+    wrong = Sequential([Dense(4, 3), ReLU(), Dense(3, 2)]).config()
+    wrong["layers"][0]["config"].update(in_features=100_000, out_features=100_000, dtype="float64")
+    rewrite_metadata(
+        path, architecture=json.dumps({"class": "gradstat.nn.layers.sequential.Sequential", "config": wrong})
+    )
+    built = []
+
+    def refuse(self, *args, **kwargs):  # a constructor that ran would have allocated the layer
+        built.append(type(self).__name__)
+        raise AssertionError(f"{type(self).__name__} was built before the shapes were checked")
+
+    for cls in (Dense, ReLU, Sequential):
+        monkeypatch.setattr(cls, "__init__", refuse)
+    with pytest.raises(
+        ModelFileError,
+        match=r"m\.safetensors: the architecture declares tensor '0\.weight' of shape \(100000, 100000\), "
+        r"the file holds shape \(3, 4\)",
+    ):
+        gnn.load(path)
+    assert built == []
+
+
+def every_layer():
+    """One gradstat layer of each registered class (with the options that change its tensors)."""
+    return [
+        Dense(4, 3), Dense(4, 3, bias=False), gnn.Conv1D(2, 3, 5), gnn.Conv2D(2, 3, (3, 2)),
+        gnn.Conv2D(1, 2, 3), gnn.BatchNorm1D(3), gnn.BatchNorm2D(3, affine=False),
+        gnn.BatchNorm1D(2, track_running_stats=False), gnn.LayerNorm((2, 3)),
+        gnn.LayerNorm(4, bias=False), gnn.LayerNorm(4, elementwise_affine=False), gnn.Embedding(7, 3),
+        gnn.RNN(3, 4), gnn.LSTM(3, 4), gnn.GRU(3, 4), gnn.Stacked("lstm", 3, 4, num_layers=3),
+        gnn.Stacked("gru", 2, 5), ReLU(), gnn.GELU(), gnn.LeakyReLU(), gnn.Sigmoid(), gnn.Softmax(),
+        gnn.Tanh(), gnn.Dropout(0.5), gnn.AvgPool2D(2), gnn.MaxPool1D(2), gnn.MaxPool2D(2), gnn.Flatten(),
+    ]  # fmt: skip
+
+
+def test_the_declared_shapes_are_the_shapes_each_layer_builds():
+    """The shapes read from a config (without building) are those of the built layer's
+    state_dict, for every gradstat layer class, so a valid file is never refused."""
+    from gradstat.nn.architecture import declared_shapes
+    from gradstat.nn.layers.base import layer_classes, qualified_name
+
+    layers = every_layer()
+    net = Sequential(layers)
+    spec = {"class": qualified_name(Sequential), "config": net.config()}
+    assert declared_shapes(spec) == {key: value.shape for key, value in net.state_dict().items()}
+    covered = {type(layer) for layer in layers} | {Sequential}
+    concrete = {
+        cls
+        for name, cls in layer_classes().items()
+        if name.startswith("gradstat.") and not cls.__name__.startswith("_")
+        and cls not in (gnn.Container, gnn.Layer) and cls.__name__ != "Recurrent"
+    }  # fmt: skip
+    assert concrete <= covered, f"add to every_layer() and to gradstat.nn.architecture: {concrete - covered}"
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -49,12 +49,13 @@ def test_update_rule_by_hand():
         clf = Perceptron(max_epochs=1).fit(X, np.array([-1, 1]))
     # R = 2. x1 (y=−1): 0 ≤ 0 is a mistake: w = −x1, b = −2; x2 (y=+1): −2 ≤ 0: w += x2, b += 2
     np.testing.assert_array_equal(clf.coef_, [-1.0, 2.0])
-    assert clf.intercept_ == 0.0
+    np.testing.assert_array_equal(clf.intercept_, [0.0])
     assert clf.mistakes_per_epoch_ == [2]
     textbook = Perceptron(max_epochs=1, bias_update="R2")
     with pytest.warns(ConvergenceWarning):
         textbook.fit(X, np.array([-1, 1]))
-    assert textbook.intercept_ == 0.0 and textbook.radius_ == 2.0
+    np.testing.assert_array_equal(textbook.intercept_, [0.0])
+    assert textbook.radius_ == 2.0
 
 
 def test_agrees_with_sklearn_on_separable_data():
@@ -62,6 +63,10 @@ def test_agrees_with_sklearn_on_separable_data():
     ours = Perceptron(max_epochs=1000).fit(X, y)
     theirs = SkPerceptron(tol=None, max_iter=1000, shuffle=False, random_state=0).fit(X, y)
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))  # both separate the data
+    # intercept_ is held as scikit-learn holds it: an array of shape (1,), not a scalar
+    assert type(ours.intercept_) is type(theirs.intercept_) is np.ndarray
+    assert ours.intercept_.shape == theirs.intercept_.shape == (1,)
+    assert ours.intercept_.dtype == theirs.intercept_.dtype
 
 
 def test_xor_is_not_separable():

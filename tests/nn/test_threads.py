@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gradstat.nn import GRU, LSTM, RNN, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sequential, threads
+from gradstat import threads
+from gradstat.nn import GRU, LSTM, RNN, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sequential
 from gradstat.nn.layers import recurrent_kernels
-from gradstat.nn.threads import (
+from gradstat.threads import (
     SMALL_PRODUCT,
     USER_THREAD_VARIABLES,
     product_of_size,

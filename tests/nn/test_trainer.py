@@ -306,3 +306,62 @@ def test_a_resumed_run_with_stateful_callbacks_equals_the_straight_run(tmp_path)
         np.testing.assert_array_equal(ck.model.state_dict()[name], value)
     with pytest.raises(ValueError, match="holds the states of"):
         restore_callbacks(tmp_path / "epoch-3.safetensors", [EarlyStopping()])
+
+
+def test_a_resumed_run_ends_with_the_best_weights_from_before_the_resume(tmp_path, caplog):
+    """On noise the validation loss is best at epoch 0 and worsens after; a run cut after epoch
+    4 and resumed gets the epoch-0 weights back from beside the checkpoint, so it stops at the
+    same epoch and ends with the uninterrupted run's weights, bit for bit. A corrupt, foreign or
+    missing best-weights file is an error naming it, never a silent fallback to other weights."""
+    from gradstat.nn import ModelCheckpoint, ModelFileError, load, load_checkpoint, restore_callbacks
+    from gradstat.nn.io import write_tensors
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 4)), rng.integers(0, 3, 16)
+    Xv, yv = rng.standard_normal((48, 4)), rng.integers(0, 3, 48)
+
+    def model():
+        return Sequential(
+            [Dense(4, 8, seed=0, dtype="float64"), Tanh(), Dense(8, 3, seed=1, dtype="float64")]
+        )
+
+    def callbacks(folder):
+        folder.mkdir(exist_ok=True)
+        return [EarlyStopping(patience=6), ModelCheckpoint(folder / "epoch-{epoch}.safetensors")]
+
+    def run(model, optimiser, rng, cbs, epochs, initial_epoch=0):
+        model.fit(X, y, epochs=epochs, batch_size=8, validation_data=(Xv, yv), optimiser=optimiser,
+                  rng=rng, callbacks=cbs, initial_epoch=initial_epoch, verbose=0)  # fmt: skip
+
+    straight, whole = model(), callbacks(tmp_path / "straight")
+    run(straight, Adam(straight, lr=0.1), 3, whole, 10)
+    assert (whole[0].best_epoch, whole[0].stopped_epoch) == (0, 6)  # the best epoch is before the cut
+    last = load(tmp_path / "straight" / "epoch-7.safetensors").state_dict()
+    assert not np.array_equal(last["0.weight"], straight.state_dict()["0.weight"])  # restoring matters
+
+    first = model()
+    run(first, Adam(first, lr=0.1), 3, callbacks(tmp_path / "split"), 4)
+    checkpoint_path = tmp_path / "split" / "epoch-4.safetensors"
+    ck = load_checkpoint(checkpoint_path)
+    resumed = callbacks(tmp_path / "split")
+    restore_callbacks(checkpoint_path, resumed)
+    with caplog.at_level(logging.WARNING, logger="gradstat.nn.training"):
+        run(ck.model, ck.optimiser, ck.rng, resumed, 10, initial_epoch=4)
+    assert not caplog.records
+    assert (resumed[0].best_epoch, resumed[0].stopped_epoch) == (0, 6)
+    assert ck.model.history_ == straight.history_
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(ck.model.state_dict()[name], value)
+
+    arrays = tmp_path / "split" / "epoch-4.safetensors.callbacks.safetensors"
+    data = bytearray(arrays.read_bytes())
+    data[-1] ^= 1  # one flipped bit in the last weight
+    arrays.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"epoch-4\.safetensors\.callbacks\.safetensors is corrupt"):
+        restore_callbacks(checkpoint_path, callbacks(tmp_path / "split"))
+    write_tensors(arrays, {"0/0.weight": np.zeros((8, 4))})  # valid, but not the states' arrays
+    with pytest.raises(ModelFileError, match=r"callbacks\.safetensors does not belong to .*epoch-4"):
+        restore_callbacks(checkpoint_path, callbacks(tmp_path / "split"))
+    arrays.unlink()
+    with pytest.raises(FileNotFoundError, match=r"epoch-4\.safetensors\.callbacks\.safetensors"):
+        restore_callbacks(checkpoint_path, callbacks(tmp_path / "split"))

@@ -91,3 +91,23 @@ def test_lstm_solves_the_adding_problem_and_the_rnn_does_not():
     rnn = adding_learning_curve("rnn", length=40, hidden_size=16, steps=350, batch_size=32, lr=0.03)
     assert lstm["valid_mse"].iloc[-1] < 0.02
     assert rnn["valid_mse"].iloc[-1] > 0.1
+
+
+def test_plot_gradient_by_lag_without_axes_leaves_pyplot_alone():
+    """ax=None makes a bare Figure, as the library's other plots do: nothing piles up in
+    pyplot's list of open figures, and the returned figure holds the lines."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from gradstat.nn import plot_gradient_by_lag
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 8, 3)), rng.normal(size=(4, 5))
+    frames = {"RNN": gradient_by_lag(RNN(3, 5, seed=0, dtype="float64"), x, y)}
+    before = plt.get_fignums()
+    fig = plot_gradient_by_lag(frames)
+    assert plt.get_fignums() == before
+    assert type(fig) is Figure
+    (ax,) = fig.axes
+    assert [line.get_label() for line in ax.lines] == ["RNN: ‖∂L_T/∂h_k‖", "RNN: Π ‖diag(1−h²) W_H‖ bound"]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), frames["RNN"]["grad_norm"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from gradstat.linear.lstsq import column_scale
+from gradstat.linear.kernels import column_scale
 
 
 @dataclass(frozen=True)

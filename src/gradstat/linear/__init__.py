@@ -2,6 +2,14 @@
 
 from gradstat.linear.anova import compare
 from gradstat.linear.ols import OLS, ols
-from gradstat.linear.results import CollinearityWarning, OLSResults, PerfectFitWarning
+from gradstat.linear.results import CollinearityWarning, OLSResults, OutOfCoreOLSResults, PerfectFitWarning
 
-__all__ = ["OLS", "CollinearityWarning", "OLSResults", "PerfectFitWarning", "compare", "ols"]
+__all__ = [
+    "OLS",
+    "CollinearityWarning",
+    "OLSResults",
+    "OutOfCoreOLSResults",
+    "PerfectFitWarning",
+    "compare",
+    "ols",
+]

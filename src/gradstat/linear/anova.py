@@ -26,14 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gradstat.linear.design import INTERCEPT, ResponseMoments
-from gradstat.linear.lstsq import least_squares
-from gradstat.linear.results import OLSResults
+from gradstat.linear.design import INTERCEPT
+from gradstat.linear.results import LinearResults, OLSResults
 
 COLUMNS = ["df", "sum_sq", "mean_sq", "F", "p_value"]
 
 
-def anova_table(fit: OLSResults) -> pd.DataFrame:
+def anova_table(fit: LinearResults) -> pd.DataFrame:
     """Rows Regression, Error, Total; the F-test of H0: β₁ = … = β_p = 0."""
     msr = fit.ssr / fit.df_model if fit.df_model else np.nan
     df_total = fit.nobs - 1 if fit.has_intercept else fit.nobs
@@ -46,7 +45,7 @@ def anova_table(fit: OLSResults) -> pd.DataFrame:
     return _frame(rows)
 
 
-def anova_by_term(fit: OLSResults) -> pd.DataFrame:
+def anova_by_term(fit: LinearResults) -> pd.DataFrame:
     """Sequential (type I) sums of squares, as R's ``anova(lm)``: each term after those before it.
 
     With X = QR on the kept columns in formula order, the effects Q'y split SSR by column; a
@@ -70,51 +69,41 @@ def anova_by_term(fit: OLSResults) -> pd.DataFrame:
     return _frame(rows)
 
 
-def _sse_without(fit: OLSResults, drop: set[int]) -> tuple[float, int]:
-    """SSE and rank of the fit's own least-squares problem with the columns ``drop`` left out."""
-    X, y = fit.solver_rows()
-    keep = [j for j in range(X.shape[1]) if j not in drop]
-    if not keep:
-        return float(y @ y), 0
-    sol = least_squares(X[:, keep], y)
-    return sol.sse, sol.rank
-
-
 def _factors(term: str) -> frozenset[str]:
     return frozenset(term.split(":"))
 
 
-def _term_row(fit: OLSResults, ss: float, df: int) -> list[float]:
+def _term_row(fit: LinearResults, ss: float, df: int) -> list[float]:
     if df == 0:
         return [0, 0.0, np.nan, np.nan, np.nan]
     f = ss / df / fit.sigma2
     return [df, ss, ss / df, f, stats.f.sf(f, df, fit.df_resid)]
 
 
-def anova_type_2(fit: OLSResults) -> pd.DataFrame:
+def anova_type_2(fit: LinearResults) -> pd.DataFrame:
     """Type II sums of squares (R's ``car::Anova(type = 2)``): each term after all terms not containing it."""
     terms = {t: set(c) for t, c in fit.design.terms.items() if t != INTERCEPT}
     rows: dict[str, list[float]] = {}
     for term, cols in terms.items():
         above = set().union(*(c for t, c in terms.items() if t != term and _factors(term) < _factors(t)))
-        sse_without, rank_without = _sse_without(fit, above | cols)
-        sse_with, rank_with = _sse_without(fit, above)
+        sse_without, rank_without = fit.sse_without(above | cols)
+        sse_with, rank_with = fit.sse_without(above)
         rows[term] = _term_row(fit, sse_without - sse_with, rank_with - rank_without)
     rows["Residuals"] = [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan]
     return _frame(rows)
 
 
-def anova_type_3(fit: OLSResults) -> pd.DataFrame:
+def anova_type_3(fit: LinearResults) -> pd.DataFrame:
     """Type III sums of squares (R's ``car::Anova(type = 3)``): each term, intercept too, after all others."""
     rows: dict[str, list[float]] = {}
     for term, cols in fit.design.terms.items():
-        sse_without, rank_without = _sse_without(fit, set(cols))
+        sse_without, rank_without = fit.sse_without(set(cols))
         rows[term] = _term_row(fit, sse_without - fit.sse, fit.rank - rank_without)
     rows["Residuals"] = [fit.df_resid, fit.sse, fit.sigma2, np.nan, np.nan]
     return _frame(rows)
 
 
-def compare(*models: OLSResults) -> pd.DataFrame:
+def compare(*models: LinearResults) -> pd.DataFrame:
     """F-tests along a sequence of nested models, smallest first, as R's ``anova(m1, m2, m3, …)``.
 
     Row i compares model i with model i − 1: df = df_resid,ᵢ₋₁ − df_resid,ᵢ, SS = SSEᵢ₋₁ − SSEᵢ,
@@ -122,7 +111,7 @@ def compare(*models: OLSResults) -> pd.DataFrame:
 
     Parameters
     ----------
-    *models : OLSResults
+    *models : OLSResults or OutOfCoreOLSResults
         Two or more fits on the same rows, each nested in the next (the smallest first).
 
     Returns
@@ -134,7 +123,7 @@ def compare(*models: OLSResults) -> pd.DataFrame:
     Raises
     ------
     TypeError
-        If fewer than two models are given, or an argument is not an :class:`OLSResults`.
+        If fewer than two models are given, or an argument is not a least-squares fit.
     ValueError
         If the models are fitted on different rows, are not nested, or are passed in reverse.
 
@@ -150,13 +139,15 @@ def compare(*models: OLSResults) -> pd.DataFrame:
     if len(models) < 2:
         raise TypeError(f"compare() takes at least two fitted models; got {len(models)}")
     for i, fit in enumerate(models):
-        if not isinstance(fit, OLSResults):
-            raise TypeError(f"compare() takes OLSResults; argument {i + 1} is {type(fit).__name__}")
+        if not isinstance(fit, LinearResults):
+            raise TypeError(
+                f"compare() takes OLSResults or OutOfCoreOLSResults; argument {i + 1} is {type(fit).__name__}"
+            )
     for reduced, full in itertools.pairwise(models):
         _check_pair(reduced, full)
     largest = models[-1]
     rows: dict[str, list[float]] = {k: [] for k in ("df_resid", "sse", "df", "sum_sq", "F", "p_value")}
-    previous: OLSResults | None = None
+    previous: LinearResults | None = None
     for fit in models:
         rows["df_resid"].append(fit.df_resid)
         rows["sse"].append(fit.sse)
@@ -173,7 +164,7 @@ def compare(*models: OLSResults) -> pd.DataFrame:
     return pd.DataFrame(rows, index=[m.design.formula for m in models])
 
 
-def _check_pair(reduced: OLSResults, full: OLSResults) -> None:
+def _check_pair(reduced: LinearResults, full: LinearResults) -> None:
     label_r, label_f = reduced.design.formula, full.design.formula
     if not _same_rows(reduced, full):
         raise ValueError(
@@ -190,32 +181,28 @@ def _check_pair(reduced: OLSResults, full: OLSResults) -> None:
         )
 
 
-def _moments(fit: OLSResults) -> ResponseMoments:
-    return fit.design.moments or ResponseMoments.of(fit.design.y)
-
-
-def _same_rows(reduced: OLSResults, full: OLSResults) -> bool:
+def _same_rows(reduced: LinearResults, full: LinearResults) -> bool:
     """Same response rows: compared value by value in memory; out of core, by n and a fingerprint of
     every row's response bits (see :func:`gradstat.linear.design.row_fingerprint`)."""
     if reduced.nobs != full.nobs:
         return False
-    if not (reduced.design.out_of_core or full.design.out_of_core):
+    if isinstance(reduced, OLSResults) and isinstance(full, OLSResults):
         wr, wf = reduced.weights, full.weights
         same_weights = (wr is None and wf is None) or (
             wr is not None and wf is not None and np.array_equal(wr.to_numpy(), wf.to_numpy())
         )
         return same_weights and np.array_equal(reduced.design.y, full.design.y)
-    a, b = _moments(reduced), _moments(full)
+    a, b = reduced.response_moments, full.response_moments
     return a.n == b.n and a.fingerprint == b.fingerprint
 
 
-def _nested(reduced: OLSResults, full: OLSResults) -> bool:
+def _nested(reduced: LinearResults, full: LinearResults) -> bool:
     """Is every kept column of the reduced design in the column space of the full design?
 
     Out of core (no rows to project) the test is by name: every kept column of the reduced
     design is a column of the full one.
     """
-    if reduced.design.out_of_core or full.design.out_of_core:
+    if not (isinstance(reduced, OLSResults) and isinstance(full, OLSResults)):
         kept_r = {
             c for c, a in zip(reduced.design.column_names, reduced.solution.aliased, strict=True) if not a
         }

@@ -79,40 +79,47 @@ class ResponseMoments:
         )
 
 
-@dataclass(frozen=True)
-class Design:
-    """A materialised design: X (n, k), the response y, and how columns group into terms."""
+@dataclass(frozen=True, kw_only=True)
+class DesignLayout:
+    """A design without its rows: the column names, how columns group into terms, the formula's coding.
 
-    X: np.ndarray
-    y: np.ndarray
+    An out-of-core fit (Dask, streaming) keeps only this; an in-memory fit keeps a :class:`Design`.
+    """
+
     column_names: list[str]
     terms: dict[str, list[int]]  # term label -> column positions, in formula order
     has_intercept: bool
     response: str
     formula: str
-    row_labels: pd.Index
     n_dropped: int
     spec: Any = None  # formulaic ModelSpec of the right-hand side, for new data
     reparametrisation: list[ExactMap] = field(default_factory=list)  # fitted basis -> raw powers
-    # out-of-core fits (Dask, streaming): X and y hold no rows, the response is summarised here
-    moments: ResponseMoments | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design(DesignLayout):
+    """A materialised design: X (n, k), the response y and the labels of its rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    row_labels: pd.Index
 
     @property
     def nobs(self) -> int:
-        return self.X.shape[0] if self.moments is None else self.moments.n
+        return self.X.shape[0]
 
-    @property
-    def out_of_core(self) -> bool:
-        return self.moments is not None
-
-    def require_rows(self, what: str) -> None:
-        """Row-level quantities exist only for in-memory fits."""
-        if self.moments is not None:
-            raise ValueError(
-                f"{what} needs the rows of the data, which an out-of-core (Dask / streaming) fit does not "
-                f"keep (n = {self.moments.n}); fit in memory (gradstat.ols(formula, data=pandas_frame)) "
-                "on the rows you need"
-            )
+    def layout(self) -> DesignLayout:
+        """The design without its rows."""
+        return DesignLayout(
+            column_names=self.column_names,
+            terms=self.terms,
+            has_intercept=self.has_intercept,
+            response=self.response,
+            formula=self.formula,
+            n_dropped=self.n_dropped,
+            spec=self.spec,
+            reparametrisation=self.reparametrisation,
+        )
 
 
 def as_frame(data: Any) -> pd.DataFrame:
@@ -164,6 +171,13 @@ def _is_text(series: pd.Series) -> bool:
 
 def _unhashable(values: pd.Series) -> str | None:
     """The type name of the first entry that cannot be a factor level (a list, a dict), else None."""
+    if isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+        return None  # strings and a Categorical's categories are hashable
+    try:
+        pd.unique(values.to_numpy())  # hashes every entry, in C
+        return None
+    except TypeError:
+        pass
     for value in values.dropna():
         try:
             hash(value)
@@ -221,12 +235,16 @@ def _check_values(frame: pd.DataFrame, columns: list[str], response: str, factor
             )
 
 
+def is_categorical(series: pd.Series, name: str, factors: set[str]) -> bool:
+    """A factor of the formula: named in ``C(...)`` (``factors``), text, or a pandas Categorical."""
+    return name in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
+
+
 def _check_factor_levels(frame: pd.DataFrame, columns: list[str], factors: set[str], response: str) -> None:
     """A factor with one level in the rows fitted has no contrast: R refuses it, so do we."""
     for col in columns:
         series = frame[col]
-        categorical = col in factors or _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype)
-        if col == response or not categorical:
+        if col == response or not is_categorical(series, col, factors):
             continue
         # a Categorical brings its declared levels (out of core: the levels agreed over every block)
         is_cat = isinstance(series.dtype, pd.CategoricalDtype)
@@ -244,6 +262,15 @@ def integers_as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     if not ints:
         return frame
     return frame.assign(**{c: frame[c].astype(np.float64) for c in ints})
+
+
+def text_as_categorical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """String columns as a Categorical of their sorted values (formulaic's levels for text): the values
+    are hashed once, and the factor's levels and its dummy columns both come from the codes."""
+    text = [c for c in columns if isinstance(frame[c].dtype, pd.StringDtype)]
+    if not text:
+        return frame
+    return frame.assign(**{c: frame[c].astype("category") for c in text})
 
 
 def is_nullable_integer(series: pd.Series) -> bool:
@@ -267,7 +294,7 @@ def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> p
     )
 
 
-def check_residual_df(design: Design, n: int) -> None:
+def check_residual_df(design: DesignLayout, n: int) -> None:
     """Least squares needs more rows than parameters: say n and p when it has none left."""
     k = len(design.column_names)
     if n <= k:
@@ -301,7 +328,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     _check_values(frame, columns, response, factors)
     n_before = len(frame)
     numeric = [c for c in columns if c not in factors]
-    frame = integers_as_float(missing_rows(frame, columns, missing), numeric)
+    frame = text_as_categorical(integers_as_float(missing_rows(frame, columns, missing), numeric), columns)
     if len(frame) == 0:
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     if check_levels:
@@ -360,6 +387,9 @@ def _raw_polynomial_maps(spec: Any, terms: dict[str, list[int]], formula: str) -
 
 def _check_finite_design(X: np.ndarray, y: np.ndarray, names: list[str], response: str) -> None:
     """Transforms such as np.log(0) can create non-finite values after the data checks."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a NaN or inf entry makes its column's sum
+        if np.isfinite(y.sum()) and np.isfinite(X.sum(axis=0)).all():  # non-finite; overflow is rechecked
+            return
     if not np.isfinite(y).all():
         bad = int((~np.isfinite(y)).sum())
         raise ValueError(f"response {response!r} evaluates to NaN/inf in {bad} row(s)")
@@ -373,7 +403,7 @@ _UNSEEN = re.compile(r"\{([^}]*)\}")
 _NUMPY_SCALAR = re.compile(r"np\.\w+\(([^)]*)\)")  # np.int64(5) -> 5
 
 
-def new_design(design: Design, data: Any) -> np.ndarray:
+def new_design(design: DesignLayout, data: Any) -> np.ndarray:
     """The design matrix of new rows under the fitted model's coding (same columns, same levels)."""
     frame = as_frame(data)
     spec = design.spec

@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from gradstat.linear.design import INTERCEPT, Design, Missing
-from gradstat.linear.extended import DD
-from gradstat.linear.lstsq import LeastSquaresFit, fitted_dd, reduce_gram
-from gradstat.linear.results import CovType, OLSResults, sandwich_meat
+from gradstat.linear.design import INTERCEPT, DesignLayout, Missing
+from gradstat.linear.kernels import DD, fitted_dd, reduce_gram
+from gradstat.linear.lstsq import LeastSquaresFit
+from gradstat.linear.results import CovType, OutOfCoreOLSResults, sandwich_meat
 from gradstat.linear.streaming import AtBlock, Partial, add_gram, add_matrix, finish, fit_formula
+from gradstat.threads import small_products
 
 T = TypeVar("T")
 
@@ -36,7 +37,10 @@ def _tree(parts: list[Any], fn: Callable[..., T], combine: Callable[[T, T], T]) 
             dask.delayed(combine, pure=True)(a, b) for a, b in zip(level[::2], level[1::2], strict=False)
         ]
         level = pairs + ([level[-1]] if len(level) % 2 else [])
-    (out,) = dask.compute(level[0])
+    # the partitions run in parallel (one per scheduler thread): BLAS threads on top would only
+    # oversubscribe the cores, and a row block's QR is level-2 BLAS (see gradstat.threads)
+    with small_products():
+        (out,) = dask.compute(level[0])
     return out
 
 
@@ -57,7 +61,7 @@ def ols_dask(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """``ols`` on a Dask DataFrame: categorical levels agreed first (when there are any), then TSQR."""
     if not hasattr(ddf, "to_delayed") or not hasattr(ddf, "columns"):
         raise TypeError(f"data must be a Dask DataFrame, got {type(ddf).__name__}")
@@ -177,7 +181,7 @@ def _meat_block(
     return sandwich_meat(Xa, ya - Xa[:, kept] @ solution.coef[kept], solution, cov_type)
 
 
-def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobust") -> OLSResults:
+def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobust") -> OutOfCoreOLSResults:
     """The OLS results of dask arrays ``X`` (chunked by rows) and ``y`` (the same row chunks).
 
     A Dask DataFrame ``X`` / Series ``y`` is turned into arrays (its column names kept).
@@ -190,15 +194,12 @@ def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobu
     if fit_intercept:
         names = [INTERCEPT, *names]
     has_const = fit_intercept or bool(np.any((cmin == cmax) & (cmax != 0.0)))
-    prototype = Design(
-        X=np.zeros((0, len(names))),
-        y=np.zeros(0),
+    layout = DesignLayout(
         column_names=names,
         terms={name: [j] for j, name in enumerate(names)},
         has_intercept=has_const,
         response=response,
         formula=f"{response} ~ {' + '.join(names)}",
-        row_labels=pd.RangeIndex(0),
         n_dropped=0,
     )
 
@@ -217,4 +218,4 @@ def fit_arrays(X: Any, y: Any, fit_intercept: bool, cov_type: CovType = "nonrobu
         assert total is not None
         return total
 
-    return finish(partial, prototype, gram, sse, cov_type, meat)
+    return finish(partial, layout, gram, sse, cov_type, meat)

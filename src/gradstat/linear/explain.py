@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 if TYPE_CHECKING:
-    from gradstat.linear.results import OLSResults
+    from gradstat.linear.results import LinearResults
 
 
 def number(value: float) -> str:
@@ -80,7 +80,7 @@ def _ing(symbol: str, value: float, meaning: str) -> Ingredient:
     return Ingredient(symbol, value, meaning)
 
 
-def _overall(fit: OLSResults, statistic: str) -> Explanation:
+def _overall(fit: LinearResults, statistic: str) -> Explanation:
     n, sse, ssr, sst = fit.nobs, fit.sse, fit.ssr, fit.sst
     dfm, dfr = fit.df_model, fit.df_resid
     weighted = " (weighted)" if fit.weights is not None else ""
@@ -187,7 +187,7 @@ def _overall(fit: OLSResults, statistic: str) -> Explanation:
     raise KeyError(statistic)
 
 
-def _per_term(fit: OLSResults, statistic: str, term: str, level: float) -> Explanation:
+def _per_term(fit: LinearResults, statistic: str, term: str, level: float) -> Explanation:
     j = list(fit.coef.index).index(term)
     b = float(fit.coef[term])
     se = float(fit.std_err[term])
@@ -268,7 +268,7 @@ PER_TERM = ("std_err", "t_values", "p_values", "conf_int")
 
 
 def explain(
-    fit: OLSResults, statistic: str, term: str | None = None, level: float = 0.95
+    fit: LinearResults, statistic: str, term: str | None = None, level: float = 0.95
 ) -> Explanation | Explanations:
     """The formula of ``statistic`` with its numbers; per-term statistics for ``term`` (or every term)."""
     if statistic in OVERALL:

@@ -13,7 +13,7 @@ from gradstat.estimator import Estimator, RegressorMixin
 from gradstat.linear.design import INTERCEPT, Design, Missing, build_design, check_residual_df
 from gradstat.linear.formula_grammar import check_formula_grammar
 from gradstat.linear.lstsq import least_squares
-from gradstat.linear.results import CovType, OLSResults, warn_aliased
+from gradstat.linear.results import CovType, OLSResults, OutOfCoreOLSResults, warn_aliased
 from gradstat.linear.streaming import is_frame_iterable, ols_stream
 from gradstat.validation import check_flag, check_weights, feature_names
 
@@ -32,7 +32,7 @@ def ols(
     weights: Any = None,
     rank_tol: float | None = None,
     safe: bool = True,
-) -> OLSResults:
+) -> OLSResults | OutOfCoreOLSResults:
     """Fit a linear model given by a formula, by least squares: β̂ minimises ‖y − Xβ‖².
 
     β̂ = (X'X)⁻¹X'y is the estimator; it is computed by a Householder QR of the design (never
@@ -68,8 +68,9 @@ def ols(
 
     Returns
     -------
-    OLSResults
-        The fit with every statistic as an attribute.
+    OLSResults or OutOfCoreOLSResults
+        The fit with every statistic as an attribute; an :class:`OutOfCoreOLSResults` for a Dask
+        DataFrame or an iterable of DataFrames (no row-level quantities).
 
     Raises
     ------
@@ -202,7 +203,7 @@ class OLS(RegressorMixin, Estimator):
         Slopes, one per column of X (aliased columns 0).
     intercept_ : float
         The intercept (0.0 without one).
-    results_ : OLSResults
+    results_ : OLSResults or OutOfCoreOLSResults
         The full inference. Coefficients are named by DataFrame column, or ``x0, x1, …`` for
         arrays; the intercept is ``Intercept``.
 
@@ -217,6 +218,8 @@ class OLS(RegressorMixin, Estimator):
     >>> model.results_.std_err.round(4).tolist()
     [0.1463, 0.0597]
     """
+
+    results_: OLSResults | OutOfCoreOLSResults
 
     def __init__(self, fit_intercept: bool = True, cov_type: CovType = "nonrobust") -> None:
         self.fit_intercept = fit_intercept

@@ -5,7 +5,7 @@ Householder ``R`` factor of its scaled ``[X S | y t]`` (TSQR, never ``X'X``), it
 the response moments ``(n, ȳ, M2)`` and the count of rows dropped for missing values.  Two
 partials combine exactly as two row blocks would (``R <- qr([R_a; R_b])`` after rescaling both
 to the common power-of-two column scale; moments by Chan's formula), so partials reduce in any
-tree.  From the final ``R`` the solver of :mod:`gradstat.linear.lstsq` gives coefficients,
+tree.  From the final ``R`` the kernels of :mod:`gradstat.linear.kernels` give coefficients,
 ``(X'X)⁻¹``, the effects ``Q'y`` and SSE = ``R[k, k]²``; an ill-conditioned design takes a second
 pass for the exact double-double Gram (refinement) and a third for the residual sum of squares.
 
@@ -14,8 +14,9 @@ Passes over the data: (1) categorical levels, only when the formula has a catego
 ``pd.read_csv(..., chunksize=...)``) is spooled to a temporary folder on its first pass when a
 later pass may be needed; a list of frames or a callable returning a fresh iterator is re-read.
 
-Row-level quantities (fitted values, residuals, leverage, HC covariances) need the rows: the
-results object raises a clear error for them (refit in memory on the rows needed).
+The results are an :class:`~gradstat.linear.results.OutOfCoreOLSResults`: every statistic of the
+sufficient statistics; row-level quantities (fitted values, residuals, leverage) need the rows and
+raise a clear error (refit in memory on the rows needed); HC covariances take one more pass.
 """
 
 from __future__ import annotations
@@ -36,32 +37,32 @@ from formulaic import Formula
 from gradstat.linear.design import (
     FINGERPRINT_MOD,
     Design,
+    DesignLayout,
     Missing,
     ResponseMoments,
     build_design,
     check_residual_df,
+    is_categorical,
     missing_rows,
     row_fingerprint,
 )
-from gradstat.linear.extended import DD, dd_add
-from gradstat.linear.lstsq import (
-    LeastSquaresFit,
+from gradstat.linear.formula_grammar import explicit_factors, parse_formula
+from gradstat.linear.kernels import (
+    DD,
+    column_amax,
+    combine_gram,
     combine_r,
     fitted_dd,
     reduce_gram,
     reduce_r,
+    scale_of_max,
     solve_r,
 )
-from gradstat.linear.results import CovType, OLSResults, sandwich_meat, warn_aliased
+from gradstat.linear.lstsq import LeastSquaresFit
+from gradstat.linear.results import CovType, OutOfCoreOLSResults, sandwich_meat, warn_aliased
 
 T = TypeVar("T")
 SAMPLE_ROWS = 64  # rows kept from the first non-empty block to build the column layout
-
-
-def _scale_of(amax: np.ndarray) -> np.ndarray:
-    """Powers of two ``s`` with ``amax s`` in ``[1/2, 1)`` (1 for a zero column), as ``column_scale``."""
-    _, exponent = np.frexp(amax)
-    return np.ldexp(1.0, -np.clip(exponent, -1021, 1023))
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ class Partial:
     ) -> Partial:
         if X.shape[0] == 0:
             return Partial(None, np.zeros(X.shape[1] + 1), ResponseMoments(0, 0.0, 0.0), n_dropped, columns)
-        amax = np.concatenate([np.abs(X).max(axis=0), [np.abs(y).max()]])
-        s = _scale_of(amax)
+        amax = np.concatenate([column_amax(X), column_amax(y)])
+        s = scale_of_max(amax)
         r = reduce_r(X, y, s[:-1], float(s[-1]))
         return Partial(r, amax, ResponseMoments.of(y), n_dropped, columns, sample)
 
@@ -94,7 +95,7 @@ class Partial:
         """R of ``[X | y]`` itself: the scaling by powers of two undone (exactly)."""
         if self.r is None:
             raise ValueError("no rows: there is no R factor")
-        return self.r / _scale_of(self.amax)
+        return self.r / scale_of_max(self.amax)
 
     def combine(self, other: Partial) -> Partial:
         if self.columns is not None and other.columns is not None and self.columns != other.columns:
@@ -109,9 +110,9 @@ class Partial:
             base = other if self.r is None else self
             return replace(base, n_dropped=dropped, columns=columns, sample=sample)
         amax = np.maximum(self.amax, other.amax)
-        s = _scale_of(amax)
+        s = scale_of_max(amax)
         # powers of two: the rescaling is exact, and Householder QR commutes with it
-        r = combine_r(self.r * (s / _scale_of(self.amax)), other.r * (s / _scale_of(other.amax)))
+        r = combine_r(self.r * (s / scale_of_max(self.amax)), other.r * (s / scale_of_max(other.amax)))
         return Partial(r, amax, self.moments.combine(other.moments), dropped, columns, sample)
 
 
@@ -122,16 +123,6 @@ class RowSource(Protocol):
 
 
 # -- formula designs, block by block ----------------------------------------------------------
-
-
-def _categorical_variables(design: Design, frame: pd.DataFrame) -> set[str]:
-    spec = design.spec
-    factors = {k for k, (kind, _) in spec.encoder_state.items() if kind.value == "categorical"}
-    found: set[str] = set()
-    for factor, variables in spec.factor_variables.items():
-        if str(factor) in factors:
-            found |= {str(v) for v in variables}
-    return found & {str(c) for c in frame.columns}
 
 
 class MissingColumnsError(ValueError):
@@ -161,25 +152,31 @@ class FrameDesign:
     used: tuple[str, ...]
     levels: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
-    def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
+    def complete_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The block without the rows missing a used column (or an error naming them)."""
         absent = [c for c in self.used if c not in frame.columns]
         if absent:
             has = [str(c) for c in frame.columns]
             raise MissingColumnsError(f"lacks column(s) {absent} that {self.formula!r} uses (it has {has})")
+        return missing_rows(frame, list(self.used), self.missing)
+
+    def frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """The block's used columns, incomplete rows dropped (or refused), levels fixed."""
         n_before = len(frame)
-        frame = missing_rows(frame, list(self.used), self.missing)
-        text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype)]
+        frame = self.complete_rows(frame)
+        leveled = {name for name, _ in self.levels}
+        text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype) and c not in leveled]
         if self.levels or text:
             frame = frame.copy()
             for name in text:  # Dask's string[pyarrow] columns: plain labels, as pandas reads them
                 frame[name] = frame[name].astype(object)
             for name, cats in self.levels:
-                values = frame[name]
-                unknown = set(pd.unique(values.dropna())) - set(cats)
-                if unknown:
-                    raise ValueError(f"column {name!r} has level(s) {sorted(map(str, unknown))} not agreed")
-                frame[name] = pd.Categorical(values, categories=list(cats))
+                values = pd.Categorical(frame[name], categories=list(cats))
+                unknown = values.codes < 0  # the rows are complete: -1 is a level not agreed
+                if unknown.any():
+                    found = sorted(map(str, pd.unique(frame[name].to_numpy()[unknown])))
+                    raise ValueError(f"column {name!r} has level(s) {found} not agreed")
+                frame[name] = values
         return frame, n_before - len(frame)
 
     def design(self, frame: pd.DataFrame) -> tuple[Design | None, int]:
@@ -223,26 +220,31 @@ class FrameDesign:
         resid = design.y - design.X[:, kept] @ solution.coef[kept]
         return sandwich_meat(design.X, resid, solution, cov_type), row_fingerprint(design.y)
 
-    def levels_of(self, frame: pd.DataFrame) -> tuple[dict[str, Levels], pd.DataFrame | None]:
-        """Categorical variables of the block with their levels, and a few complete rows.
+    def levels_of(self, frame: pd.DataFrame) -> dict[str, Levels]:
+        """The block's categorical variables (``C(x)``, text, Categorical) with their levels.
 
         A pandas Categorical brings its categories in their order (the first is the baseline, as
-        in memory); other columns bring the set of values they hold.
+        in memory); other columns bring the set of values they hold in the rows fitted (with
+        ``missing="raise"`` a row with a missing value is refused on the next pass anyway).
         """
-        frame, _ = self.frame(frame)
+        if self.missing == "drop":
+            frame = self.complete_rows(frame)
+        else:
+            self.complete_rows(frame.iloc[:0])  # only the check that every used column is there
         if len(frame) == 0:
-            return {}, None
-        head = frame.iloc[:SAMPLE_ROWS]
-        sample = build_design(self.formula, head, missing=self.missing, check_levels=False)
-        names = _categorical_variables(sample, head)
+            return {}
+        factors = explicit_factors(self.formula)
+        response = str(parse_formula(self.formula).lhs[0])
         out: dict[str, Levels] = {}
-        for name in names:
+        for name in self.used:
             values = frame[name]
+            if name == response or not is_categorical(values, name, factors):
+                continue
             if isinstance(values.dtype, pd.CategoricalDtype):
                 out[name] = tuple(values.cat.categories)
-            else:
-                out[name] = frozenset(pd.unique(np.asarray(values.dropna(), dtype=object)))
-        return out, head
+            else:  # the distinct values, then the missing one left out (cheaper than dropna on text)
+                out[name] = frozenset(v for v in values.unique().tolist() if not pd.isna(v))
+        return out
 
 
 Levels = tuple[Any, ...] | frozenset[Any]  # ordered categories, or the values seen
@@ -259,11 +261,8 @@ def _merge_levels(a: Levels | None, b: Levels | None) -> Levels:
     return frozenset(a) | frozenset(b)
 
 
-def combine_levels(
-    a: tuple[dict[str, Levels], pd.DataFrame | None], b: tuple[dict[str, Levels], pd.DataFrame | None]
-) -> tuple[dict[str, Levels], pd.DataFrame | None]:
-    merged = {k: _merge_levels(a[0].get(k), b[0].get(k)) for k in a[0].keys() | b[0].keys()}
-    return merged, a[1] if a[1] is not None else b[1]
+def combine_levels(a: dict[str, Levels], b: dict[str, Levels]) -> dict[str, Levels]:
+    return {k: _merge_levels(a.get(k), b.get(k)) for k in a.keys() | b.keys()}
 
 
 def _ordered_levels(values: Levels) -> tuple[Any, ...]:
@@ -282,7 +281,7 @@ def add_gram(a: DD | None, b: DD | None) -> DD | None:
     """The sum of two partial Gram matrices in double-double; None is an empty partition."""
     if a is None or b is None:
         return b if a is None else a
-    return dd_add(a, b)
+    return combine_gram(a, b)
 
 
 def add_matrix(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
@@ -317,13 +316,13 @@ def fit_formula(
     cov_type: CovType = "nonrobust",
     needs_levels: bool = True,
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """``ols(formula, data)`` over the blocks of ``source``: levels pass, ``R`` pass, refinement."""
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     designer = FrameDesign(formula, missing, used_columns(formula, columns))
     if needs_levels:
-        levels, _ = source.map_reduce(designer.levels_of, combine_levels)
+        levels = source.map_reduce(designer.levels_of, combine_levels)
         designer = replace(designer, levels=tuple((k, _ordered_levels(v)) for k, v in sorted(levels.items())))
     partial = source.map_reduce(designer.reduce, Partial.combine)
     if partial.r is None or partial.sample is None:
@@ -362,30 +361,29 @@ def fit_formula(
         assert total is not None
         return total
 
-    return finish(partial, prototype, gram, sse, cov_type, meat, rank_tol=rank_tol)
+    return finish(partial, prototype.layout(), gram, sse, cov_type, meat, rank_tol=rank_tol)
 
 
 def finish(
     partial: Partial,
-    prototype: Design,
+    layout: DesignLayout,
     gram: Callable[[np.ndarray, np.ndarray, int], DD],
     sse_pass: Callable[[DD, np.ndarray, np.ndarray], float],
     cov_type: CovType = "nonrobust",
     meat_pass: Callable[[LeastSquaresFit], np.ndarray] | None = None,
     *,
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """Solve the combined ``R`` and wrap the same inference as the in-memory fit.
 
     HC covariances take one more pass over the rows (``meat_pass``), with the coefficients known.
     """
     assert partial.r is not None
     m = partial.moments
-    k = len(prototype.column_names)
     if m.m2 == 0.0:
-        raise ValueError(f"response {prototype.response!r} is constant: there is nothing to explain")
-    check_residual_df(prototype, m.n)
-    scale = _scale_of(partial.amax)
+        raise ValueError(f"response {layout.response!r} is constant: there is nothing to explain")
+    check_residual_df(layout, m.n)
+    scale = scale_of_max(partial.amax)
     y_scale = float(scale[-1])
     sol = solve_r(
         partial.r, scale[:-1], y_scale, m.n, lambda kept, bits: gram(kept, scale, bits), rank_tol=rank_tol
@@ -413,20 +411,13 @@ def finish(
         y_scale=y_scale,
         cov_scaled=sol.cov_scaled,
     )
-    design = replace(
-        prototype,
-        X=np.zeros((0, k)),
-        y=empty,
-        row_labels=pd.RangeIndex(0),
-        n_dropped=partial.n_dropped,
-        moments=m,
-    )
-    warn_aliased(design, solution.aliased, stacklevel=3)
+    layout = replace(layout, n_dropped=partial.n_dropped)
+    warn_aliased(layout, solution.aliased, stacklevel=3)
     if cov_type == "nonrobust":
-        return OLSResults(design, solution)
+        return OutOfCoreOLSResults(layout, solution, m)
     if meat_pass is None:
         raise ValueError(f"cov_type={cov_type!r} needs a pass over the rows, which this source cannot give")
-    return OLSResults(design, solution, cov_type, meat=meat_pass(solution))
+    return OutOfCoreOLSResults(layout, solution, m, cov_type, meat=meat_pass(solution))
 
 
 # -- DataFrames from an iterable ---------------------------------------------------------------
@@ -522,7 +513,7 @@ def ols_stream(
     missing: Missing = "raise",
     cov_type: CovType = "nonrobust",
     rank_tol: float | None = None,
-) -> OLSResults:
+) -> OutOfCoreOLSResults:
     """``ols`` on data read block by block (``pd.read_csv(path, chunksize=...)``, Parquet row groups).
 
     Memory: one block plus a ``(k+1) x (k+1)`` triangle.  The numbers equal the in-memory fit of

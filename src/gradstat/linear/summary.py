@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from gradstat.linear.results import OLSResults
+    from gradstat.linear.results import LinearResults
 
 
 def significance_stars(p: float) -> str:
@@ -25,7 +25,7 @@ def significance_stars(p: float) -> str:
 class Summary:
     """``str(summary)`` is the text report; ``summary.coefficients`` the table as a DataFrame."""
 
-    def __init__(self, fit: OLSResults, level: float = 0.95) -> None:
+    def __init__(self, fit: LinearResults, level: float = 0.95) -> None:
         self.fit = fit
         self.level = level
         self.coefficients = fit.coefficients(level)
@@ -38,7 +38,9 @@ class Summary:
         return lines
 
     def _residual_quantiles(self) -> str:
-        if self.fit.design.out_of_core:
+        from gradstat.linear.results import OLSResults
+
+        if not isinstance(self.fit, OLSResults):
             return "(not kept by an out-of-core fit: refit in memory for the residuals)"
         q = np.quantile(self.fit.resid.to_numpy(), [0, 0.25, 0.5, 0.75, 1])
         table = pd.DataFrame([q], columns=["Min", "1Q", "Median", "3Q", "Max"])

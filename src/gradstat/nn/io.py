@@ -9,8 +9,10 @@ optimiser, generator and epoch. Checkpoints add the optimiser's arrays under
 ``optimiser/{slot}/{parameter}``.
 
 Loading reads the file once, checks its header against the file's size before anything is
-allocated, verifies the checksum, and only looks classes up in the layer registry, so a file
-can never execute code. Every failure is a ``ModelFileError`` naming the file.
+allocated, verifies the checksum, checks the tensor shapes the architecture declares against
+the header before any layer is built (``gradstat.nn.architecture``), and only looks classes up
+in the layer registry, so a file can never execute code nor make a layer larger than its
+tensors. Every failure is a ``ModelFileError`` naming the file.
 
 Writes go to a temporary file in the same folder, created with the user's umask, flushed to
 disk, then renamed over the target (atomic on POSIX and Windows); a temporary file left by a
@@ -37,6 +39,7 @@ from typing import Any
 import numpy as np
 import safetensors.numpy
 
+from gradstat.nn.architecture import declared_shapes
 from gradstat.nn.layers.base import Layer, layer_class, qualified_name
 from gradstat.nn.optim.optimisers import OPTIMISERS, Optimiser
 
@@ -261,8 +264,9 @@ def load(path: str | pathlib.Path) -> Layer:
     """Rebuild the network saved at ``path``.
 
     The file is read once; its header is checked against the file's size before anything is
-    allocated, its checksum is verified, and layer classes are only looked up in gradstat's
-    registry, so loading never executes code from the file.
+    allocated, its checksum is verified, the tensor shapes its architecture declares are
+    checked against the header before any layer is built, and layer classes are only looked up
+    in gradstat's registry, so loading never executes code from the file.
 
     Parameters
     ----------
@@ -522,9 +526,34 @@ def _write(
         meta["layer_rngs"] = json.dumps(layer_rngs)
     if epoch is not None:
         meta["epoch"] = str(int(epoch))
-    meta["checksum"] = _checksum(tensors)
-    data = safetensors.numpy.save(tensors, metadata=meta)
-    write_atomically(path, data, keep_previous=epoch is not None)
+    write_tensors(path, tensors, meta, keep_previous=epoch is not None)
+
+
+def write_tensors(
+    path: pathlib.Path,
+    tensors: Mapping[str, np.ndarray],
+    metadata: Mapping[str, str] | None = None,
+    *,
+    keep_previous: bool = False,
+) -> str:
+    """Write ``tensors`` to ``path`` as safetensors, with ``metadata`` and the tensors' SHA-256
+    checksum (entry ``checksum``), atomically (:func:`write_atomically`); returns the checksum.
+
+    :func:`read_tensors` reads such a file back and verifies the checksum."""
+    arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
+    meta = {**(metadata or {}), "checksum": _checksum(arrays)}
+    write_atomically(path, safetensors.numpy.save(arrays, metadata=meta), keep_previous=keep_previous)
+    return meta["checksum"]
+
+
+def read_tensors(path: str | pathlib.Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """The metadata and tensors of a file written by :func:`write_tensors`, every size checked
+    against the file before use and the checksum verified; ``ModelFileError`` naming the file
+    for anything truncated, corrupt or without a checksum, ``FileNotFoundError`` when missing."""
+    path = pathlib.Path(path)
+    meta, arrays = _read(path)
+    _verify(path, meta, arrays)
+    return meta, arrays
 
 
 def write_atomically(path: pathlib.Path, data: bytes, *, keep_previous: bool = False) -> None:
@@ -673,6 +702,8 @@ def _rebuild(
     path: pathlib.Path, meta: dict[str, str], arrays: dict[str, np.ndarray], version: str
 ) -> Checkpoint:
     spec = _json(path, meta, "architecture")
+    if version == VERSION:
+        _check_declared_shapes(path, spec, arrays)
     model = layer_class(spec["class"]).from_config(spec["config"])
     if not isinstance(model, Layer):
         raise ModelFileError(f"{path}: {spec['class']!r} is not a layer")
@@ -719,6 +750,23 @@ def _rebuild(
     if epoch:
         model.epoch_ = epoch  # type: ignore[attr-defined]
     return Checkpoint(model, optimiser, rng, epoch, history)
+
+
+def _check_declared_shapes(path: pathlib.Path, spec: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Before any layer is built: every tensor the architecture declares is in the file with
+    the declared shape, so a large declared layer beside a small tensor allocates nothing."""
+    declared = declared_shapes(spec)
+    missing = [key for key in declared if key not in arrays]
+    if missing:
+        raise ModelFileError(
+            f"{path}: the architecture declares tensors the file does not hold: missing keys {missing}"
+        )
+    for key, shape in declared.items():
+        if arrays[key].shape != shape:
+            raise ModelFileError(
+                f"{path}: the architecture declares tensor {key!r} of shape {shape}, the file holds "
+                f"shape {arrays[key].shape}; nothing was built"
+            )
 
 
 def _json(path: pathlib.Path, meta: dict[str, str], key: str) -> Any:

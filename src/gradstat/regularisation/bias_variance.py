@@ -250,7 +250,7 @@ class FirstColumns(RegressorMixin, Estimator):
     k : int, default 1
         Number of leading columns of X to use.
     estimator : estimator, optional
-        The model fitted on them; :class:`~gradstat.OLS` by default.
+        The model fitted on them (cloned); least squares, ``Ridge(alpha=0.0)``, by default.
     """
 
     def __init__(self, k: int = 1, estimator: Any = None) -> None:

@@ -18,7 +18,6 @@ from gradstat.nn.models.charmodel import CharModel
 def run_demo(out_dir: pathlib.Path) -> None:
     """Print and plot ‖∂L_T/∂h_k‖ by lag for an RNN and an LSTM; sample a char model."""
     matplotlib.use("Agg")  # files only: switched when the demo runs, never on import
-    import matplotlib.pyplot as plt
 
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -40,7 +39,6 @@ def run_demo(out_dir: pathlib.Path) -> None:
     fig = plot_gradient_by_lag(frames)
     path = out_dir / "vanishing_gradient.png"
     fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
     print(f"saved {path}")
 
     text = load_text("shakespeare")[:40_000]

@@ -126,8 +126,8 @@ class Perceptron(_PerceptronBase):
         The two labels; ``classes_[1]`` is y = +1.
     coef_ : numpy.ndarray of shape (n_features,)
         w.
-    intercept_ : float
-        b.
+    intercept_ : numpy.ndarray of shape (1,)
+        b, as scikit-learn's binary ``Perceptron`` holds it.
     radius_ : float
         R = max‖xᵢ‖ over the training rows.
     mistakes_per_epoch_ : list of int
@@ -154,8 +154,8 @@ class Perceptron(_PerceptronBase):
     >>> X = np.array([[2.0, 1.0], [1.0, 3.0], [-1.0, -2.0], [-2.0, -1.0]])
     >>> y = np.array([1, 1, 0, 0])
     >>> p = nn.Perceptron().fit(X, y)       # one mistake on row 0: w = x₀, b = R = √10
-    >>> p.coef_.tolist(), round(float(p.intercept_), 4), p.mistakes_per_epoch_
-    ([2.0, 1.0], 3.1623, [1, 0])
+    >>> p.coef_.tolist(), p.intercept_.round(4).tolist(), p.mistakes_per_epoch_
+    ([2.0, 1.0], [3.1623], [1, 0])
     >>> p.predict(X).tolist()
     [1, 1, 0, 0]
     >>> nn.Perceptron(bias_update="R2").fit(X, y).mistakes_per_epoch_
@@ -197,7 +197,7 @@ class Perceptron(_PerceptronBase):
                 "use MulticlassPerceptron"
             )
         self.coef_ = np.zeros(X.shape[1])
-        self.intercept_ = 0.0
+        self.intercept_ = np.zeros(1)
         self._run(X, np.where(y_index == 1, 1, -1))
         return self
 
@@ -207,10 +207,10 @@ class Perceptron(_PerceptronBase):
         return tags
 
     def _visit(self, x: np.ndarray, y: int) -> bool:
-        if y * (self.intercept_ + x @ self.coef_) > 0:
+        if y * (self.intercept_[0] + x @ self.coef_) > 0:
             return False
         self.coef_ += y * x  # w ← w + y x
-        self.intercept_ += y * self._bias_step()  # b ← b + y R  (or y R²)
+        self.intercept_[0] += y * self._bias_step()  # b ← b + y R  (or y R²)
         return True
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
@@ -227,7 +227,7 @@ class Perceptron(_PerceptronBase):
             b + w·xᵢ for each row.
         """
         X = self._validate_predict(X, "coef_")
-        return self.intercept_ + X @ self.coef_  # b + w·x
+        return self.intercept_[0] + X @ self.coef_  # b + w·x
 
 
 class MulticlassPerceptron(_PerceptronBase):

@@ -141,7 +141,8 @@ def plot_gradient_by_lag(frames: dict[str, pd.DataFrame], ax: Any = None) -> Fig
     frames : dict of str to pandas.DataFrame
         Tables of :func:`gradient_by_lag` by model name (the legend's labels).
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new pyplot figure when None.
+        Where to draw; when None, a new ``matplotlib.figure.Figure`` (made without pyplot, so
+        it is not kept in pyplot's list of open figures).
 
     Returns
     -------
@@ -166,10 +167,11 @@ def plot_gradient_by_lag(frames: dict[str, pd.DataFrame], ax: Any = None) -> Fig
     >>> [line.get_label() for line in figure.axes[0].lines]
     ['RNN: ‖∂L_T/∂h_k‖', 'RNN: Π ‖diag(1−h²) W_H‖ bound', 'LSTM: ‖∂L_T/∂h_k‖']
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4))
+        fig = Figure(figsize=(6.5, 4))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     for name, frame in frames.items():

@@ -30,7 +30,7 @@ from gradstat.nn.layers.windows import (
     output_size,
     scatter_windows,
 )
-from gradstat.nn.threads import product_of_size
+from gradstat.threads import product_of_size
 
 IntPair = int | tuple[int, int]
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from gradstat.nn.layers.base import Layer, Shape
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
-from gradstat.nn.threads import product_in_pass
+from gradstat.threads import product_in_pass
 
 
 class Dense(Layer):

@@ -13,7 +13,7 @@ chunk to the next, the gradient is not) until ``reset_state()``.
 
 Internally the work runs time-major; everything that does not depend on h_{t-1} (input
 projections, ∂W, ∂x) is done for all steps at once by large products on every core, leaving
-per step one small product with W_H (on one BLAS thread, see ``gradstat.nn.threads``) and
+per step one small product with W_H (on one BLAS thread, see ``gradstat.threads``) and
 one compiled element-wise kernel (``recurrent_kernels``).
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from gradstat.nn.layers import recurrent_kernels as kernels
 from gradstat.nn.layers.base import Container, Layer, Shape
-from gradstat.nn.threads import small_products
+from gradstat.threads import small_products
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]
 

@@ -15,8 +15,8 @@ import numpy as np
 from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualified_name
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import Adam, Optimiser
-from gradstat.nn.threads import NetworkPass
 from gradstat.nn.training.data import check_inputs, check_targets
+from gradstat.threads import NetworkPass
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,9 +7,11 @@ setting ``self.trainer.stop_training = True`` ends training after the current ep
 Epochs are counted from 0; ``logs`` at the end of an epoch hold its ``loss``, ``accuracy``
 (class labels) and ``val_…`` metrics; after a batch, its ``batch`` index, ``size`` and ``loss``.
 
-A callback with counters (early stopping, a plateau schedule) reports them by ``state()``;
-``ModelCheckpoint`` writes them beside each checkpoint (``<file>.callbacks.json``) and
-``restore_callbacks`` puts them back, so that a resumed run continues as if never stopped.
+A callback with counters (early stopping, a plateau schedule) reports them by ``state()``,
+and arrays (early stopping's best weights) by ``state_arrays()``; ``ModelCheckpoint`` writes
+them beside each checkpoint (``<file>.callbacks.json``, ``<file>.callbacks.safetensors`` with
+a checksum) and ``restore_callbacks`` puts them back, so that a resumed run continues as if
+never stopped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradstat.nn.io import save_checkpoint, write_atomically
+from gradstat.nn.io import ModelFileError, read_tensors, save_checkpoint, write_atomically, write_tensors
 from gradstat.nn.optim.schedules import ReduceLROnPlateau, Schedule
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("gradstat.nn.training")
 STATE_SUFFIX = ".callbacks.json"
+ARRAYS_SUFFIX = ".callbacks.safetensors"
 
 
 class Callback:
@@ -43,7 +46,8 @@ class Callback:
     Epochs and batches are counted from 0. ``self.trainer`` is the running trainer (its
     ``model``, ``optimiser``, ``history``); setting ``self.trainer.stop_training = True`` ends
     training after the current epoch. A callback with counters reports them by ``state()``
-    and takes them back by ``load_state(state)``, so that a resumed run continues them.
+    and takes them back by ``load_state(state)``, its arrays by ``state_arrays()`` and
+    ``load_state_arrays(arrays)``, so that a resumed run continues them.
 
     See Also
     --------
@@ -100,6 +104,26 @@ class Callback:
         ----------
         state : dict
             What :meth:`state` returned.
+        """
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays a resumed run needs (e.g. best weights), saved in safetensors; none by default.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Written beside each checkpoint by ``ModelCheckpoint``, checksum included.
+        """
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take back what ``state_arrays`` returned (after :meth:`load_state`).
+
+        Parameters
+        ----------
+        arrays : dict of str to numpy.ndarray
+            What :meth:`state_arrays` returned (read-only arrays, verified against the
+            file's checksum).
         """
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
@@ -174,9 +198,10 @@ class EarlyStopping(Callback):
     improvement training stops (Keras' ``EarlyStopping``, whose ``patience=0`` also stops at
     the first epoch without gain). With ``restore_best_weights`` (the default) the model ends
     with the weights of the best epoch, whether or not training stopped early. A resumed run
-    keeps the counters (``state``) but not the best weights of the epochs before the resume:
-    if none of its own epochs is better, it ends with its last weights, and says so in the
-    log.
+    keeps the counters (``state``) and the best weights (``state_arrays``, which
+    ``ModelCheckpoint`` saves beside the checkpoint), so it ends with the same weights as an
+    uninterrupted run; resumed without them (states saved by an older version), it ends with
+    its own best or last weights and says so in the log.
 
     Parameters
     ----------
@@ -241,7 +266,7 @@ class EarlyStopping(Callback):
         _check_mode(mode)
         self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, float(min_delta), mode
         self.restore_best_weights = restore_best_weights
-
+        self.best_weights: dict[str, np.ndarray] | None = None
         self._restored = False
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
@@ -249,16 +274,25 @@ class EarlyStopping(Callback):
             self.best = math.inf if self.mode == "min" else -math.inf
             self.best_epoch: int | None = None
             self.wait = 0
+            self.best_weights = None
         self._restored = False
         self.stopped_epoch: int | None = None
-        self.best_weights: dict[str, np.ndarray] | None = None
 
     def state(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = float(state["best"]), state["best_epoch"], int(state["wait"])
+        self.best_weights = None  # load_state_arrays gives them back
         self._restored = True
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        if not self.restore_best_weights or self.best_weights is None:
+            return {}
+        return dict(self.best_weights)
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.best_weights = {k: np.array(v) for k, v in arrays.items()} if arrays else None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
@@ -280,8 +314,8 @@ class EarlyStopping(Callback):
             self.trainer.model.load_state_dict(self.best_weights)
         elif self.restore_best_weights and self.best_epoch is not None:
             logger.warning(
-                "EarlyStopping: the best epoch (%d) came before the resume; its weights were not "
-                "kept, so the model has the last epoch's",
+                "EarlyStopping: the best epoch (%d) came before the resume and its weights were "
+                "not restored (no best weights beside the checkpoint), so the model has the last epoch's",
                 self.best_epoch + 1,
             )
 
@@ -289,7 +323,9 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save model, optimiser and shuffling generator after every epoch (``save_checkpoint``).
 
-    The states of the trainer's callbacks go to ``<file>.callbacks.json``. Resume with
+    The states of the trainer's callbacks go to ``<file>.callbacks.json``, their arrays
+    (early stopping's best weights) to ``<file>.callbacks.safetensors`` (with a checksum,
+    which the JSON file repeats to tie the two together). Resume with
     ``load_checkpoint`` (or ``resume_checkpoint``), ``restore_callbacks(file, callbacks)``
     and ``fit(…, initial_epoch=checkpoint.epoch)``. It saves after the other callbacks have
     ended the epoch (``runs_last``), so a schedule's next rate is in the file. Keras'
@@ -362,8 +398,16 @@ class ModelCheckpoint(Callback):
         model: Any = trainer.model
         model.history_ = trainer.history  # travels in the file's metadata
         states = [{"class": type(cb).__name__, "state": cb.state()} for cb in trainer.callbacks]
-        if any(entry["state"] for entry in states):
-            _write_json(_state_path(path), {"epoch": epoch + 1, "callbacks": states})
+        content: dict[str, Any] = {"epoch": epoch + 1, "callbacks": states}
+        arrays = {
+            f"{index}/{key}": value
+            for index, cb in enumerate(trainer.callbacks)
+            for key, value in cb.state_arrays().items()
+        }
+        if arrays:  # first the arrays, then the JSON file that names their checksum
+            content["arrays_checksum"] = write_tensors(_arrays_path(path), arrays, {"epoch": str(epoch + 1)})
+        if arrays or any(entry["state"] for entry in states):
+            _write_json(_state_path(path), content)
         save_checkpoint(path, trainer.model, trainer.optimiser, trainer.rng, epoch + 1)
 
     def state(self) -> dict[str, Any]:
@@ -392,7 +436,11 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
     Raises
     ------
     FileNotFoundError
-        When no states were saved beside the checkpoint (no callback of the run had any).
+        When no states were saved beside the checkpoint (no callback of the run had any), or
+        the arrays file they name (``<checkpoint>.callbacks.safetensors``) is missing.
+    ModelFileError
+        When the arrays file is truncated or corrupt (its checksum does not match) or belongs
+        to another save than the states (the message names it).
     ValueError
         When the states file is unreadable or holds the states of other callbacks.
 
@@ -439,13 +487,38 @@ def restore_callbacks(checkpoint: str | pathlib.Path, callbacks: Sequence[Callba
     kinds = [type(cb).__name__ for cb in callbacks]
     if kinds != [entry["class"] for entry in states]:
         raise ValueError(f"{path} holds the states of {[e['class'] for e in states]}, not of {kinds}")
-    for cb, entry in zip(callbacks, states, strict=True):
+    arrays = _read_arrays(pathlib.Path(checkpoint), saved.get("arrays_checksum"))
+    for index, (cb, entry) in enumerate(zip(callbacks, states, strict=True)):
         cb.load_state(entry["state"])
+        prefix = f"{index}/"
+        cb.load_state_arrays({k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
     logger.info("callback states of epoch %d restored from %s", epoch, path)
+
+
+def _read_arrays(checkpoint: pathlib.Path, checksum: str | None) -> dict[str, np.ndarray]:
+    """The callbacks' arrays saved beside ``checkpoint``, verified against their own checksum
+    and the one the states file names (none when the states name none)."""
+    if checksum is None:
+        return {}
+    path = _arrays_path(checkpoint)
+    if not path.exists():
+        raise FileNotFoundError(f"the callback arrays {path} named by {_state_path(checkpoint)} are missing")
+    meta, arrays = read_tensors(path)
+    if meta["checksum"] != checksum:
+        raise ModelFileError(
+            f"{path} does not belong to {_state_path(checkpoint)}: it holds the arrays of "
+            f"epoch {meta.get('epoch', '?')}, saved apart from these states (a save interrupted "
+            "between the two files, or files copied separately)"
+        )
+    return arrays
 
 
 def _state_path(checkpoint: pathlib.Path) -> pathlib.Path:
     return checkpoint.with_name(checkpoint.name + STATE_SUFFIX)
+
+
+def _arrays_path(checkpoint: pathlib.Path) -> pathlib.Path:
+    return checkpoint.with_name(checkpoint.name + ARRAYS_SUFFIX)
 
 
 def _write_json(path: pathlib.Path, content: Any) -> None:

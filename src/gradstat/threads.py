@@ -12,6 +12,10 @@ network pass (``NetworkPass``, entered by ``Sequential``) that one thread is kep
 restored after the product: LeNet's pooling, second convolution and small Dense products
 follow on the same thread instead of waking OpenBLAS's others for each product, until a
 large product or the end of the pass; the network's next pass starts where this one ended.
+Least squares follows the same rule: a row block's Householder QR is level-2 BLAS (a
+matrix-vector product and a rank-one update per column), so a narrow design's QR runs on one
+thread; a Dask fit, whose partitions already run in parallel, runs every BLAS call on one
+thread.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
