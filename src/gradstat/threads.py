@@ -7,14 +7,20 @@ splits and synchronises its threads for each such call, so that on two cores a s
 longer than on one. gradstat therefore runs each *sequence* of small products — a recurrent
 layer's loop over time, forward or backward — with BLAS limited to one thread, and leaves
 the large products before and after the loop to every core. A lone product, such as a
-convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds. Least squares
-follows the same rule: a row block's Householder QR is level-2 BLAS (a matrix-vector product and
-a rank-one update per column), so a narrow design's QR runs on one thread; a Dask fit, whose
-partitions already run in parallel, runs every BLAS call on one thread.
+convolution's, gets one thread when it is below ``SMALL_PRODUCT`` multiply-adds. Inside a
+network pass (``NetworkPass``, entered by ``Sequential``) that one thread is kept rather than
+restored after the product: LeNet's pooling, second convolution and small Dense products
+follow on the same thread instead of waking OpenBLAS's others for each product, until a
+large product or the end of the pass; the network's next pass starts where this one ended.
+Least squares follows the same rule: a row block's Householder QR is level-2 BLAS (a
+matrix-vector product and a rank-one update per column), so a narrow design's QR runs on one
+thread; a Dask fit, whose partitions already run in parallel, runs every BLAS call on one
+thread.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
-once per loop, not per product (setting it costs a few microseconds, a product about fifty).
+once per loop or pass, not per product (setting it costs a few microseconds, a product about
+fifty).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from types import TracebackType
 
 from threadpoolctl import ThreadpoolController
 
@@ -62,8 +69,87 @@ def small_products() -> Iterator[None]:
 
 def product_of_size(multiply_adds: int) -> AbstractContextManager[None]:
     """``small_products()`` for a product of fewer than ``SMALL_PRODUCT`` multiply-adds (a
-    LeNet convolution), nothing for a larger one (a VGG convolution uses every core)."""
-    return small_products() if multiply_adds < SMALL_PRODUCT else nullcontext()
+    LeNet convolution), nothing for a larger one (a VGG convolution uses every core).
+
+    Within a ``NetworkPass`` a small product instead starts (or continues) one-thread BLAS
+    until the pass ends or a large product comes, so the small layers that follow it do not
+    wake the other threads again for each product."""
+    current = _passes[-1] if _passes else None
+    if current is None:
+        return small_products() if multiply_adds < SMALL_PRODUCT else nullcontext()
+    if multiply_adds < SMALL_PRODUCT:
+        current.limit()
+    else:
+        current.lift()
+    return nullcontext()
+
+
+def product_in_pass(multiply_adds: int) -> None:
+    """A product that joins the policy only within a ``NetworkPass`` already on one thread
+    (a Dense layer after LeNet's convolutions): a small one stays there, a large one lifts
+    the limit. Elsewhere (an MLP) it changes nothing: its threads are awake and pay."""
+    if _passes and multiply_adds >= SMALL_PRODUCT:
+        _passes[-1].lift()
+
+
+class NetworkPass:
+    """One forward or backward pass of a network: the one-thread limit that a small product
+    set (``product_of_size``) lasts until a large product or the end of the pass, which
+    restores the thread counts. ``start_limited`` begins on one thread (the network's last
+    pass ended there); ``ended_limited`` says, after the pass, whether this one did.
+    Nested passes (a network inside a network) share the outermost one's state.
+    """
+
+    def __init__(self, start_limited: bool = False) -> None:
+        self.start_limited = start_limited
+        self.ended_limited = False
+        self._saved: list[int] | None = None
+        self._outer: NetworkPass | None = None
+
+    def __enter__(self) -> NetworkPass:
+        self._outer = _passes[-1] if _passes else None
+        if self._outer is None:
+            _passes.append(self)
+            if self.start_limited:
+                self.limit()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._outer is not None:
+            self.ended_limited = self._outer.limited
+            return
+        _passes.pop()
+        self.ended_limited = self.limited
+        self.lift()
+
+    @property
+    def limited(self) -> bool:
+        return self._saved is not None
+
+    def limit(self) -> None:
+        """One BLAS thread from now on (unless the user chose a count, or it is one already)."""
+        if self._saved is not None or user_thread_setting() is not None:
+            return
+        libs = _blas().lib_controllers
+        saved = [lib.num_threads for lib in libs]
+        if max(saved, default=1) <= 1:
+            return
+        for lib in libs:
+            lib.set_num_threads(1)
+        self._saved = saved
+
+    def lift(self) -> None:
+        """Back to the thread counts from before ``limit``."""
+        if self._saved is None:
+            return
+        for lib, threads in zip(_blas().lib_controllers, self._saved, strict=True):
+            lib.set_num_threads(threads)
+        self._saved = None
+
+
+_passes: list[NetworkPass] = []  # the outermost pass under way, if any
 
 
 def _blas() -> ThreadpoolController:

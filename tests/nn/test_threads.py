@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gradstat.nn import GRU, LSTM, RNN
+from gradstat import threads
+from gradstat.nn import GRU, LSTM, RNN, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sequential
 from gradstat.nn.layers import recurrent_kernels
 from gradstat.threads import (
     SMALL_PRODUCT,
@@ -85,3 +86,75 @@ def test_a_lone_product_gets_one_thread_only_when_small(no_user_setting):
             assert blas_threads() == {1}
         with product_of_size(SMALL_PRODUCT):
             assert blas_threads() == {2}
+
+
+class Probe(Layer):
+    """Records the BLAS threads seen in its forward and backward passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[int] = []
+
+    def forward(self, x):
+        self.seen.append(max(blas_threads()))
+        return x
+
+    def backward(self, grad_output, *, input_grad=True):
+        self.seen.append(max(blas_threads()))
+        return grad_output
+
+
+def small_cnn(probe: Layer, width: int = 8) -> Sequential:
+    """Conv (2·6·6·3·9 = 1,944 multiply-adds: small) → pool → Dense(27, width) → probe → Dense."""
+    return Sequential([Conv2D(1, 3, 3, seed=0), ReLU(), MaxPool2D(2), Flatten(),
+                       Dense(27, width, seed=1), probe, ReLU(), Dense(width, 2, seed=2)])  # fmt: skip
+
+
+def train_twice(model: Sequential, x: np.ndarray) -> None:
+    for _ in range(2):
+        model.backward(model.forward(x))
+        assert blas_threads() == {2}  # restored after each pass: the caller's BLAS is untouched
+
+
+def test_after_a_small_convolution_the_rest_of_the_pass_stays_on_one_thread(no_user_setting):
+    probe = Probe()
+    with threadpool_limits(2, user_api="blas"):
+        train_twice(small_cnn(probe), np.ones((2, 1, 8, 8), np.float32))
+    # forward: after the conv; backward: from the start, as the forward pass ended on one thread
+    assert probe.seen == [1, 1, 1, 1], probe.seen
+
+
+def test_a_large_product_lifts_the_one_thread_limit(monkeypatch, no_user_setting):
+    monkeypatch.setattr(threads, "SMALL_PRODUCT", 2 * 27 * 500)  # the conv stays small, Dense(27, 500) is not
+    probe = Probe()
+    with threadpool_limits(2, user_api="blas"):
+        train_twice(small_cnn(probe, width=500), np.ones((2, 1, 8, 8), np.float32))
+    assert probe.seen == [2, 2, 2, 2], probe.seen
+
+
+def test_a_network_without_small_convolutions_keeps_every_thread(no_user_setting):
+    probe = Probe()
+    model = Sequential([Dense(8, 8, seed=0), probe, ReLU(), Dense(8, 2, seed=1)])  # an MLP
+    with threadpool_limits(2, user_api="blas"):
+        train_twice(model, np.ones((4, 8), np.float32))
+    assert probe.seen == [2, 2, 2, 2], probe.seen
+
+
+def test_a_network_pass_keeps_the_users_thread_count(monkeypatch, no_user_setting):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    probe = Probe()
+    with threadpool_limits(2, user_api="blas"):
+        train_twice(small_cnn(probe), np.ones((2, 1, 8, 8), np.float32))
+    assert probe.seen == [2, 2, 2, 2], probe.seen
+
+
+def test_an_error_inside_a_pass_restores_the_thread_count(no_user_setting):
+    class Fails(Layer):
+        def forward(self, x):
+            raise ArithmeticError("boom")
+
+    model = Sequential([Conv2D(1, 3, 3, seed=0), Fails()])
+    with threadpool_limits(2, user_api="blas"):
+        with pytest.raises(ArithmeticError):
+            model.forward(np.ones((2, 1, 8, 8), np.float32))
+        assert blas_threads() == {2}

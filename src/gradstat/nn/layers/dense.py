@@ -8,6 +8,7 @@ import numpy as np
 
 from gradstat.nn.layers.base import Layer, Shape
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
+from gradstat.threads import product_in_pass
 
 
 class Dense(Layer):
@@ -115,6 +116,7 @@ class Dense(Layer):
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)
         self._x = x
+        product_in_pass(x.size * self.out_features)  # one BLAS thread if small after a small conv
         out = x @ w.T  # net = x W'
         if self.bias:
             out += self.params["bias"]  # + b
@@ -140,6 +142,7 @@ class Dense(Layer):
         g2 = grad_output.reshape(-1, self.out_features)
         if g2.dtype != w.dtype:
             g2 = g2.astype(w.dtype)
+        product_in_pass(x2.size * self.out_features)
         np.matmul(g2.T, x2, out=self.grad_buffer("weight"))  # ∂E/∂w_jk = Σ_n δ_nj x_nk
         if self.bias:
             np.sum(g2, axis=0, out=self.grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj

@@ -79,6 +79,25 @@ def _max(x, out, arg, kh, kw, sh, sw):
 
 
 @numba.njit(cache=True)
+def _max_few_channels(x, out, arg, kh, kw, sh, sw):
+    """``_max`` for an input free of NaN, with the window in the inner loop: 2.5× faster for
+    LeNet's 6 channels (a channel loop that short does not pay), many times slower for 32."""
+    b_, oh_, ow_, c_ = out.shape
+    w_ = x.shape[2]
+    for b in range(b_):
+        for oh in range(oh_):
+            for ow in range(ow_):
+                for c in range(c_):
+                    m, at = x[b, oh * sh, ow * sw, c], oh * sh * w_ + ow * sw
+                    for i in range(kh):
+                        for j in range(kw):
+                            v = x[b, oh * sh + i, ow * sw + j, c]
+                            if v > m:  # strictly larger: the first maximum wins
+                                m, at = v, (oh * sh + i) * w_ + ow * sw + j
+                    out[b, oh, ow, c], arg[b, oh, ow, c] = m, at
+
+
+@numba.njit(cache=True)
 def _route(grad, arg, dx):
     """dx = grad at the recorded arg-max place of each window, 0 elsewhere; dx is (B, H·W, C)."""
     b_, oh_, ow_, c_ = grad.shape
@@ -97,7 +116,8 @@ class _MaxPool(_Pool2D):
         oh, ow = self._sizes(h, w)
         (kh, kw), (sh, sw) = self._kernel, self._stride
         out, arg = np.empty((b, oh, ow, c), x.dtype), np.empty((b, oh, ow, c), np.int32)
-        _max(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
+        few = c <= 8 and not np.isnan(x).any()
+        (_max_few_channels if few else _max)(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
         self._cache = (x.shape, x.dtype, arg)
         return out.transpose(0, 3, 1, 2)
 

@@ -16,6 +16,7 @@ from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualif
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import Adam, Optimiser
 from gradstat.nn.training.data import check_inputs, check_targets
+from gradstat.threads import NetworkPass
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,6 +124,7 @@ class Sequential(Container):
         if self.input_shape is not None:
             self._check_chain((None, *self.input_shape))
         self.history_: dict[str, list[float]] = {}
+        self._one_thread = False  # whether the last pass ended on one BLAS thread (threads.py)
 
     def named_children(self) -> Iterator[tuple[str, Layer]]:
         """The layers keyed by position, so parameters are named ``"{index}.{name}"``."""
@@ -156,8 +158,10 @@ class Sequential(Container):
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
-        for layer in self.layers:
-            x = layer.forward(x)
+        with NetworkPass(start_limited=self._one_thread) as blas_pass:
+            for layer in self.layers:
+                x = layer.forward(x)
+        self._one_thread = blas_pass.ended_limited
         return x
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
@@ -177,8 +181,10 @@ class Sequential(Container):
             skips it.
         """
         g = grad_output
-        for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
+        with NetworkPass(start_limited=self._one_thread) as blas_pass:
+            for i in range(len(self.layers) - 1, -1, -1):
+                g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
+        self._one_thread = blas_pass.ended_limited
         return g
 
     def output_shape(self, input_shape: Shape) -> Shape:

@@ -54,7 +54,7 @@ def output_size(layer: str, axis: str, w: int, k: int, p: int, s: int, tiling: s
     with ``tiling="floor"`` O = ⌊(W − K + 2P)/S⌋ + 1 (PyTorch's rule: what lies past the last
     whole window is dropped)."""
     span = w - k + 2 * p
-    if tiling == "floor" and span >= 0:
+    if span >= 0 and (tiling == "floor" or span % s == 0):
         return span // s + 1
     o = Fraction(span, s) + 1
     if o.denominator != 1 or o < 1:
@@ -110,18 +110,21 @@ def _gather(x, cols, c_, sh, sw, ph, pw):
 def _scatter(values, target, c_, sh, sw, ph, pw):
     b_, h_, wc_ = target.shape
     _, oh_, ow_, kh_, kwc_ = values.shape
+    src, dst = values.reshape(-1), target.reshape(-1)
+    dst[:] = 0
+    o = 0
     for b in range(b_):
-        target[b] = 0
         for oh in range(oh_):
             for ow in range(ow_):
                 start = (ow * sw - pw) * c_
-                t0, t1 = max(0, -start), min(kwc_, wc_ - start)
+                t0, t1 = max(0, -start), max(0, min(kwc_, wc_ - start))
                 for i in range(kh_):
-                    r, row = oh * sh + i - ph, values[b, oh, ow, i]
+                    r = oh * sh + i - ph
                     if 0 <= r < h_:
-                        dst = target[b, r]
-                        for t in range(numba.uint64(t0), numba.uint64(t1)):
-                            dst[numba.uint64(start) + t] += row[t]
+                        at = (b * h_ + r) * wc_ + start
+                        for t in range(t0, t1):
+                            dst[numba.uint64(at + t)] += src[numba.uint64(o + t)]
+                    o += kwc_
 
 
 def gather_windows(
