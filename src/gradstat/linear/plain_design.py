@@ -65,10 +65,11 @@ def _sample(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
         return None
     m = max([2, *(len(frame[c].cat.categories) for c in factors)])
     rows = np.arange(m) % len(frame)
-    sample = {c: frame[c].to_numpy()[rows] for c in columns if c not in factors}
+    sample: dict[str, Any] = {c: frame[c].to_numpy()[rows] for c in columns if c not in factors}
     for c in factors:
-        dtype = frame[c].dtype
-        sample[c] = pd.Categorical.from_codes(np.arange(m) % len(dtype.categories), dtype=dtype)
+        values = frame[c].cat
+        codes = np.arange(m) % len(values.categories)
+        sample[c] = pd.Categorical.from_codes(codes, categories=values.categories, ordered=values.ordered)
     return pd.DataFrame(sample, columns=columns)
 
 
@@ -102,7 +103,7 @@ def _dummy_plan(state: dict[str, Any], categories: pd.Index, n_columns: int) -> 
     contrasts = state.get("contrasts")
     levels = list(getattr(contrasts, "levels", None) or [])
     coding = getattr(contrasts, "contrasts", None)
-    if type(coding) is not TreatmentContrasts or not levels:
+    if not isinstance(coding, TreatmentContrasts) or not levels:
         return None
     if n_columns == len(levels) - 1:
         base = coding.base
@@ -114,7 +115,7 @@ def _dummy_plan(state: dict[str, Any], categories: pd.Index, n_columns: int) -> 
         return None
     if not set(levels) <= set(categories):
         return None  # a declared level the data's Categorical lacks: formulaic decides
-    return [int(categories.get_loc(level)) for level in levels]
+    return [int(code) for code in categories.get_indexer(pd.Index(levels))]
 
 
 def _write(plan: list[PlainColumn], frame: pd.DataFrame) -> np.ndarray:
