@@ -281,6 +281,8 @@ def is_nullable_integer(series: pd.Series) -> bool:
 
 def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
     """``frame`` without rows missing a used column (``missing="drop"``), else an error naming them."""
+    if all(isinstance(col := frame[c], pd.Series) and not col.hasnans for c in columns):
+        return frame  # column by column: no table of flags (a text column knows its count of missing)
     na = frame[columns].isna()
     if not na.to_numpy().any():
         return frame
