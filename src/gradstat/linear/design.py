@@ -336,7 +336,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     if check_levels:
         _check_factor_levels(frame, columns, factors, response)
-    plain = plain_design(parsed, frame, columns, CONTEXT)
+    plain = plain_design(formula, parsed, frame, columns, CONTEXT)
     if plain is not None:  # every column is finite: NaN refused or dropped above, inf refused
         return _design(
             formula, frame, n_before, plain.X, plain.y, plain.column_names, plain.response, plain.spec

@@ -12,7 +12,9 @@ general path. Interactions, transforms, other contrasts, integer or boolean colu
 from __future__ import annotations
 
 import ast
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,14 +136,24 @@ def _write(plan: list[PlainColumn], frame: pd.DataFrame) -> np.ndarray:
     return X
 
 
-def plain_design(
+@dataclass(frozen=True)
+class PlainModel:
+    """formulaic's model of a formula whose every term is plain, and how to write its columns."""
+
+    plan: list[PlainColumn]
+    column_names: list[str]
+    spec: Any
+
+
+MODEL_CACHE_SIZE = 64  # models kept, by formula and column dtypes (a Dask fit's blocks share one)
+_models: OrderedDict[tuple[Any, ...], PlainModel | None] = OrderedDict()
+_models_lock = threading.Lock()
+
+
+def _model(
     parsed: Any, frame: pd.DataFrame, columns: list[str], context: dict[str, Any]
-) -> PlainDesign | None:
-    """formulaic's design of ``parsed`` on ``frame`` (complete rows), written from the columns when
-    every term is plain; None when one is not, or when anything differs from formulaic on a sample."""
-    lhs = [str(t) for t in parsed.lhs]
-    if len(lhs) != 1 or lhs[0] not in frame.columns or frame[lhs[0]].dtype != np.float64:
-        return None
+) -> PlainModel | None:
+    """formulaic's model on a sample of ``frame`` and the plan that writes it, checked on the sample."""
     sample = _sample(frame, columns)
     if sample is None:
         return None
@@ -155,13 +167,39 @@ def plain_design(
     plan = _plan(spec, frame)
     if plan is None or len(plan) != matrices.rhs.shape[1]:
         return None
-    expected = np.asarray(matrices.rhs, dtype=np.float64)
-    if not np.array_equal(_write(plan, sample), expected):
+    if not np.array_equal(_write(plan, sample), np.asarray(matrices.rhs, dtype=np.float64)):
+        return None
+    return PlainModel(plan, [str(c) for c in matrices.rhs.columns], spec)
+
+
+def plain_design(
+    formula: str, parsed: Any, frame: pd.DataFrame, columns: list[str], context: dict[str, Any]
+) -> PlainDesign | None:
+    """formulaic's design of ``parsed`` on ``frame`` (complete rows), written from the columns when
+    every term is plain; None when one is not, or when anything differs from formulaic on a sample.
+
+    Whether a formula is plain, and its model, depend only on the formula and the columns' dtypes (a
+    Categorical's with its levels): they are kept for the next frame of the same kind.
+    """
+    lhs = [str(t) for t in parsed.lhs]
+    if len(lhs) != 1 or lhs[0] not in frame.columns or frame[lhs[0]].dtype != np.float64:
+        return None
+    key = (formula, tuple((c, frame[c].dtype) for c in columns))
+    with _models_lock:
+        found = key in _models
+        model = _models.get(key)
+    if not found:
+        model = _model(parsed, frame, columns, context)
+        with _models_lock:
+            _models[key] = model
+            while len(_models) > MODEL_CACHE_SIZE:
+                _models.popitem(last=False)
+    if model is None:
         return None
     return PlainDesign(
-        X=_write(plan, frame),
+        X=_write(model.plan, frame),
         y=np.array(frame[lhs[0]].to_numpy(), dtype=np.float64),  # a copy, as formulaic's
-        column_names=[str(c) for c in matrices.rhs.columns],
+        column_names=list(model.column_names),
         response=lhs[0],
-        spec=spec,
+        spec=model.spec,
     )
