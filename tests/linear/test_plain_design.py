@@ -141,3 +141,16 @@ def test_interactions_and_transforms_take_the_general_path(monkeypatch) -> None:
         assert taken.pop() is None, formula
         slow = general_design(formula, data, monkeypatch)
         np.testing.assert_array_equal(fast.X, slow.X)
+
+
+def test_levels_in_another_order_are_another_model(monkeypatch) -> None:
+    """An unordered Categorical's dtype equals one of the same levels in any order; the design does not."""
+    data = frame("categorical")
+    for order in (["c", "a", "e", "d", "b"], ["a", "b", "c", "d", "e"], ["e", "d", "c", "b", "a"]):
+        data["g"] = data["g"].cat.reorder_categories(order)
+        fast = build_design("y ~ x1 + g", data)
+        slow = general_design("y ~ x1 + g", data, monkeypatch)
+        assert (
+            fast.column_names == slow.column_names == ["Intercept", "x1", *(f"g[T.{v}]" for v in order[1:])]
+        )
+        np.testing.assert_array_equal(fast.X, slow.X)

@@ -60,11 +60,9 @@ def _factor_column(expr: str, frame: pd.DataFrame) -> str | None:
     return node.id if isinstance(frame[node.id].dtype, pd.CategoricalDtype) else None
 
 
-def _sample(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
+def _sample(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``m`` rows of the used columns in which every factor holds each of its declared levels."""
     factors = [c for c in columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    if any(len(frame[c].cat.categories) > MAX_LEVELS for c in factors):
-        return None
     m = max([2, *(len(frame[c].cat.categories) for c in factors)])
     rows = np.arange(m) % len(frame)
     sample: dict[str, Any] = {c: frame[c].to_numpy()[rows] for c in columns if c not in factors}
@@ -155,8 +153,6 @@ def _model(
 ) -> PlainModel | None:
     """formulaic's model on a sample of ``frame`` and the plan that writes it, checked on the sample."""
     sample = _sample(frame, columns)
-    if sample is None:
-        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
@@ -172,6 +168,20 @@ def _model(
     return PlainModel(plan, [str(c) for c in matrices.rhs.columns], spec)
 
 
+def _too_many_levels(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.CategoricalDtype) and len(series.dtype.categories) > MAX_LEVELS
+
+
+def _column_kind(name: str, series: pd.Series) -> tuple[Any, ...]:
+    """What the model of a column depends on: its dtype, a Categorical's levels in their order (which
+    the dtype's equality ignores for an unordered one) with their types."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        levels = tuple((type(level), level) for level in dtype.categories)
+        return (name, "category", dtype.ordered, str(dtype.categories.dtype), levels)
+    return (name, dtype)
+
+
 def plain_design(
     formula: str, parsed: Any, frame: pd.DataFrame, columns: list[str], context: dict[str, Any]
 ) -> PlainDesign | None:
@@ -184,7 +194,9 @@ def plain_design(
     lhs = [str(t) for t in parsed.lhs]
     if len(lhs) != 1 or lhs[0] not in frame.columns or frame[lhs[0]].dtype != np.float64:
         return None
-    key = (formula, tuple((c, frame[c].dtype) for c in columns))
+    if any(_too_many_levels(frame[c]) for c in columns):
+        return None
+    key = (formula, *(_column_kind(c, frame[c]) for c in columns))
     with _models_lock:
         found = key in _models
         model = _models.get(key)
