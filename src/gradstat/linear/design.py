@@ -19,6 +19,7 @@ from formulaic import Formula, model_matrix
 from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
 from gradstat.linear.formula_grammar import explicit_factors, parse_formula
+from gradstat.linear.plain_design import plain_design
 from gradstat.linear.polynomial import STATE_KEY, poly, raw_power_map
 
 INTERCEPT = "Intercept"
@@ -280,6 +281,8 @@ def is_nullable_integer(series: pd.Series) -> bool:
 
 def missing_rows(frame: pd.DataFrame, columns: list[str], missing: Missing) -> pd.DataFrame:
     """``frame`` without rows missing a used column (``missing="drop"``), else an error naming them."""
+    if all(isinstance(col := frame[c], pd.Series) and not col.hasnans for c in columns):
+        return frame  # column by column: no table of flags (a text column knows its count of missing)
     na = frame[columns].isna()
     if not na.to_numpy().any():
         return frame
@@ -333,6 +336,11 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
         raise ValueError(f"no rows left to fit {formula!r} after dropping missing values")
     if check_levels:
         _check_factor_levels(frame, columns, factors, response)
+    plain = plain_design(formula, parsed, frame, columns, CONTEXT)
+    if plain is not None:  # every column is finite: NaN refused or dropped above, inf refused
+        return _design(
+            formula, frame, n_before, plain.X, plain.y, plain.column_names, plain.response, plain.spec
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
@@ -348,7 +356,19 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
     X = np.asarray(rhs, dtype=np.float64)
     names = [str(c) for c in rhs.columns]
     _check_finite_design(X, y, names, str(lhs.columns[0]))
-    spec = rhs.model_spec
+    return _design(formula, frame, n_before, X, y, names, str(lhs.columns[0]), rhs.model_spec)
+
+
+def _design(
+    formula: str,
+    frame: pd.DataFrame,
+    n_before: int,
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    response: str,
+    spec: Any,
+) -> Design:
     terms = {_term_label(t): list(idx) for t, idx in spec.term_indices.items() if len(idx)}
     return Design(
         X=X,
@@ -356,7 +376,7 @@ def build_design(formula: str, data: Any, *, missing: Missing = "raise", check_l
         column_names=names,
         terms=terms,
         has_intercept=INTERCEPT in terms,
-        response=str(lhs.columns[0]),
+        response=response,
         formula=formula,
         row_labels=frame.index,
         n_dropped=n_before - len(frame),

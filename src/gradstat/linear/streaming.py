@@ -167,11 +167,14 @@ class FrameDesign:
         leveled = {name for name, _ in self.levels}
         text = [c for c in self.used if isinstance(frame[c].dtype, pd.StringDtype) and c not in leveled]
         if self.levels or text:
-            frame = frame.copy()
+            frame = frame.copy(deep=False)  # columns are replaced, never written into
             for name in text:  # Dask's string[pyarrow] columns: plain labels, as pandas reads them
                 frame[name] = frame[name].astype(object)
             for name, cats in self.levels:
-                values = pd.Categorical(frame[name], categories=list(cats))
+                column = frame[name]
+                if not isinstance(column.dtype, pd.CategoricalDtype):
+                    column = column.astype("category")  # hashed once, then only its few levels are mapped
+                values = column.cat.set_categories(list(cats)).array
                 unknown = values.codes < 0  # the rows are complete: -1 is a level not agreed
                 if unknown.any():
                     found = sorted(map(str, pd.unique(frame[name].to_numpy()[unknown])))
