@@ -38,6 +38,23 @@ def test_cross_entropy_labels_match_torch(reduction, shape):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_of_a_transposed_view_matches_torch(reduction):
+    """Logits that are a view in another memory order (a time-major recurrent output seen as
+    (batch, time, classes)): the one-hot correction must reach the returned gradient."""
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((6, 3, 5)) * 3).transpose(1, 0, 2)  # (3, 6, 5), not C-contiguous
+    labels = rng.integers(0, 5, size=(3, 6))
+    loss = CrossEntropy(reduction=reduction)
+    value = loss.forward(logits, labels)
+    fn = torch.nn.CrossEntropyLoss(reduction=reduction)
+    ref, grad = _torch_loss_and_grad(
+        lambda p, t: fn(p.movedim(-1, 1), torch.from_numpy(t)), np.ascontiguousarray(logits), labels
+    )
+    assert value == pytest.approx(ref, rel=RTOL)
+    np.testing.assert_allclose(loss.backward(), grad, rtol=RTOL, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_probability_targets_match_torch(reduction):
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((6, 3))

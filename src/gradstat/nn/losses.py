@@ -242,7 +242,7 @@ class CrossEntropy(Loss):
             raise ValueError(f"CrossEntropy: logits need a class axis, got shape {pred.shape}")
         target = np.asarray(target)
         n_classes = pred.shape[-1]
-        z = pred - pred.max(axis=-1, keepdims=True)
+        z = np.subtract(pred, pred.max(axis=-1, keepdims=True), order="C")  # flat views below are views
         prob = np.exp(z)
         total = prob.sum(axis=-1, keepdims=True)
         log_total = np.log(total)  # log softmax(z)_k = z_k − log Σ_j e^(z_j)
