@@ -40,6 +40,38 @@ def test_dense_matches_torch_linear(shape):
     np.testing.assert_allclose(layer.grads["bias"], lin.bias.grad.numpy(), rtol=RTOL)
 
 
+@pytest.mark.parametrize("x_layout", ["C", "time-major", "F", "every other row"])
+@pytest.mark.parametrize("g_layout", ["C", "time-major", "F"])
+def test_dense_on_inputs_in_any_memory_order_matches_torch_linear(x_layout, g_layout):
+    """A (batch, time, features) input that is a view in another memory order (an RNN's
+    time-major output), Fortran-ordered or strided, and a gradient in yet another order."""
+
+    def laid_out(a: np.ndarray, layout: str) -> np.ndarray:
+        if layout == "time-major":
+            return np.ascontiguousarray(a.transpose(1, 0, 2)).transpose(1, 0, 2)
+        if layout == "F":
+            return np.asfortranarray(a)
+        if layout == "every other row":
+            return np.repeat(a, 2, axis=1)[:, ::2]
+        return a
+
+    rng = np.random.default_rng(7)
+    layer = Dense(4, 3, seed=0, dtype="float64")
+    layer.params["bias"][:] = rng.standard_normal(3)
+    x, g = rng.standard_normal((5, 6, 4)), rng.standard_normal((5, 6, 3))
+    lin = _torch_linear(layer)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    out_t = lin(xt)
+    out_t.backward(torch.from_numpy(g))
+    out = layer.forward(laid_out(x, x_layout))
+    grad_x = layer.backward(laid_out(g, g_layout))
+    assert out.shape == (5, 6, 3) and grad_x.shape == (5, 6, 4)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(grad_x, xt.grad.numpy(), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(layer.grads["weight"], lin.weight.grad.numpy(), rtol=RTOL)
+    np.testing.assert_allclose(layer.grads["bias"], lin.bias.grad.numpy(), rtol=RTOL)
+
+
 def test_dense_layout_and_dtype():
     layer = Dense(7, 2)
     assert layer.params["weight"].shape == (2, 7)

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from scipy.special import erf
 
-from gradstat.nn.layers.base import Layer
+from gradstat.nn.layers.base import Layer, memory_order
 
 
 class Sigmoid(Layer):
@@ -95,12 +95,6 @@ def _relu_grad(g, mask, out, zero):
         out[i] = g[i] if mask[i] else zero
 
 
-def _memory_order(x: np.ndarray) -> tuple[int, ...] | None:
-    """Axes of ``x`` from the largest stride to the smallest, if that makes it C-contiguous."""
-    order = tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
-    return order if x.transpose(order).flags.c_contiguous else None
-
-
 class ReLU(Layer):
     """The rectified linear unit, element by element.
 
@@ -134,7 +128,7 @@ class ReLU(Layer):
         if x.dtype.kind != "f":
             self._mask, self._order = x > 0, None
             return np.maximum(x, 0)
-        order = _memory_order(x)
+        order = memory_order(x)
         if order is None:
             x = np.ascontiguousarray(x)
             order = tuple(range(x.ndim))

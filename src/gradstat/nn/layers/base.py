@@ -101,6 +101,16 @@ def to_array(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+def memory_order(x: np.ndarray) -> tuple[int, ...] | None:
+    """Axes of ``x`` from the largest stride to the smallest, if that makes it C-contiguous.
+
+    ``x.transpose(memory_order(x))`` is then a view in which the elements follow each other as
+    they lie in memory: a loop or a product over it needs no copy.
+    """
+    order = tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
+    return order if x.transpose(order).flags.c_contiguous else None
+
+
 class Layer:
     """Base class of every layer: a forward pass that caches, a backward pass that uses the cache.
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.layers.base import Layer, Shape
+from gradstat.nn.layers.base import Layer, Shape, memory_order
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
 from gradstat.threads import product_in_pass
 
@@ -115,12 +115,18 @@ class Dense(Layer):
             )
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)
-        self._x = x
+        # Rows in the order they lie in memory (a time-major recurrent output seen batch-first),
+        # so that every row is in one product without a copy; C order (a copy) otherwise.
+        order = memory_order(x) if x.ndim > 2 else None
+        if order is None or order[-1] != x.ndim - 1:
+            order = tuple(range(x.ndim))
+        rows = x.transpose(order)
+        self._x2, self._order = rows.reshape(-1, self.in_features), order
         product_in_pass(x.size * self.out_features)  # one BLAS thread if small after a small conv
-        out = x @ w.T  # net = x W'
+        out = self._x2 @ w.T  # net = x W'
         if self.bias:
             out += self.params["bias"]  # + b
-        return out
+        return out.reshape(*rows.shape[:-1], self.out_features).transpose(np.argsort(order))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Fill ∂E/∂W = δ' x and ∂E/∂b = Σ δ; return ∂E/∂x = δ W (δ = ∂E/∂net).
@@ -138,8 +144,9 @@ class Dense(Layer):
             ∂E/∂x, the shape of the last input; an empty array when ``input_grad`` is False.
         """
         w = self.params["weight"]
-        x2 = self._x.reshape(-1, self.in_features)
-        g2 = grad_output.reshape(-1, self.out_features)
+        x2, order = self._x2, self._order
+        rows = np.asarray(grad_output).transpose(order)  # δ's rows in the order of x's rows
+        g2 = rows.reshape(-1, self.out_features)
         if g2.dtype != w.dtype:
             g2 = g2.astype(w.dtype)
         product_in_pass(x2.size * self.out_features)
@@ -148,7 +155,8 @@ class Dense(Layer):
             np.sum(g2, axis=0, out=self.grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj
         if not input_grad:
             return np.empty(0, dtype=w.dtype)
-        return (g2 @ w).reshape(*grad_output.shape[:-1], self.in_features)  # ∂E/∂x = δ W
+        dx = (g2 @ w).reshape(*rows.shape[:-1], self.in_features)  # ∂E/∂x = δ W
+        return dx.transpose(np.argsort(order))
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) < 2 or input_shape[-1] != self.in_features:
