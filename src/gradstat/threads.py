@@ -12,6 +12,11 @@ network pass (``NetworkPass``, entered by ``Sequential``) that one thread is kep
 restored after the product: LeNet's pooling, second convolution and small Dense products
 follow on the same thread instead of waking OpenBLAS's others for each product, until a
 large product or the end of the pass; the network's next pass starts where this one ended.
+Inference spreads over the cores the other way: ``Sequential.predict`` gives each of
+``batch_workers`` threads its own run of batches and a copy of the network (the same
+weights, its own caches), with BLAS on one thread each — LeNet's small products cannot use two
+cores, but two batches at once can.
+
 Least squares follows the same rule: a row block's Householder QR is level-2 BLAS (a
 matrix-vector product and a rank-one update per column), so a narrow design's QR runs on one
 thread; a Dask fit, whose partitions already run in parallel, runs every BLAS call on one
@@ -26,17 +31,23 @@ fifty).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import TracebackType
+from typing import TypeVar
 
 from threadpoolctl import ThreadpoolController
 
 USER_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 SMALL_PRODUCT = 2**25  # multiply-adds below which one product runs on one BLAS thread (~1 ms)
+SPLIT_PART = 2**14  # input elements below which a part of a batch is not worth a thread
 
 _controller: list[ThreadpoolController] = []  # created on first use, not on import
+
+T = TypeVar("T")
 
 
 def user_thread_setting() -> str | None:
@@ -67,6 +78,46 @@ def small_products() -> Iterator[None]:
         yield
 
 
+def batch_workers(batches: int) -> int:
+    """How many threads ``batches`` batches (or parts of one) are spread across: BLAS's thread
+    count (the cores it was given), at most one per batch; 1 when the user chose a thread
+    count, which is then kept as it is."""
+    if user_thread_setting() is not None:
+        return 1
+    return max(1, min(blas_threads(), batches))
+
+
+def on_threads(work: Callable[[int], T], workers: int) -> list[T]:
+    """``[work(0), …, work(workers − 1)]``, each call on a thread of its own (the caller's for
+    ``work(0)``), with BLAS on one thread meanwhile: the workers are the parallelism. Every
+    call ends before this returns; the first error is then raised."""
+    if workers <= 1:
+        return [work(0)]
+    with small_products():
+        return _run_side_by_side(work, workers)
+
+
+def _run_side_by_side(work: Callable[[int], T], workers: int) -> list[T]:
+    """work(1 …) on the pool's threads while work(0) runs on this one; waits for all."""
+    futures = [_executor().submit(work, k) for k in range(1, workers)]
+    try:
+        first = work(0)
+    finally:
+        wait(futures)  # no part outlives the call, even when one failed
+    return [first, *(future.result() for future in futures)]  # a part's error is raised here
+
+
+_pool: list[tuple[int, ThreadPoolExecutor]] = []  # (the process id, its threads), made on first use
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The worker threads, made on first use; a forked child makes its own (the parent's
+    threads do not exist there)."""
+    if not _pool or _pool[0][0] != os.getpid():
+        _pool[:] = [(os.getpid(), ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="gradstat"))]
+    return _pool[0][1]
+
+
 def product_of_size(multiply_adds: int) -> AbstractContextManager[None]:
     """``small_products()`` for a product of fewer than ``SMALL_PRODUCT`` multiply-adds (a
     LeNet convolution), nothing for a larger one (a VGG convolution uses every core).
@@ -74,7 +125,8 @@ def product_of_size(multiply_adds: int) -> AbstractContextManager[None]:
     Within a ``NetworkPass`` a small product instead starts (or continues) one-thread BLAS
     until the pass ends or a large product comes, so the small layers that follow it do not
     wake the other threads again for each product."""
-    current = _passes[-1] if _passes else None
+    passes = _passes()
+    current = passes[-1] if passes else None
     if current is None:
         return small_products() if multiply_adds < SMALL_PRODUCT else nullcontext()
     if multiply_adds < SMALL_PRODUCT:
@@ -88,8 +140,9 @@ def product_in_pass(multiply_adds: int) -> None:
     """A product that joins the policy only within a ``NetworkPass`` already on one thread
     (a Dense layer after LeNet's convolutions): a small one stays there, a large one lifts
     the limit. Elsewhere (an MLP) it changes nothing: its threads are awake and pay."""
-    if _passes and multiply_adds >= SMALL_PRODUCT:
-        _passes[-1].lift()
+    passes = _passes()
+    if passes and multiply_adds >= SMALL_PRODUCT:
+        passes[-1].lift()
 
 
 class NetworkPass:
@@ -97,7 +150,8 @@ class NetworkPass:
     set (``product_of_size``) lasts until a large product or the end of the pass, which
     restores the thread counts. ``start_limited`` begins on one thread (the network's last
     pass ended there); ``ended_limited`` says, after the pass, whether this one did.
-    Nested passes (a network inside a network) share the outermost one's state.
+    Nested passes (a network inside a network) share the outermost one's state; each thread
+    has its own passes.
     """
 
     def __init__(self, start_limited: bool = False) -> None:
@@ -107,9 +161,10 @@ class NetworkPass:
         self._outer: NetworkPass | None = None
 
     def __enter__(self) -> NetworkPass:
-        self._outer = _passes[-1] if _passes else None
+        passes = _passes()
+        self._outer = passes[-1] if passes else None
         if self._outer is None:
-            _passes.append(self)
+            passes.append(self)
             if self.start_limited:
                 self.limit()
         return self
@@ -120,7 +175,7 @@ class NetworkPass:
         if self._outer is not None:
             self.ended_limited = self._outer.limited
             return
-        _passes.pop()
+        _passes().pop()
         self.ended_limited = self.limited
         self.lift()
 
@@ -149,7 +204,15 @@ class NetworkPass:
         self._saved = None
 
 
-_passes: list[NetworkPass] = []  # the outermost pass under way, if any
+_thread_state = threading.local()
+
+
+def _passes() -> list[NetworkPass]:
+    """This thread's outermost pass under way, if any."""
+    if not hasattr(_thread_state, "passes"):
+        _thread_state.passes = []
+    passes: list[NetworkPass] = _thread_state.passes
+    return passes
 
 
 def _blas() -> ThreadpoolController:

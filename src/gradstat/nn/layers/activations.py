@@ -40,6 +40,8 @@ class Sigmoid(Layer):
     [[0.25, 0.1868]]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         # 1/(1+e^-x) = (1 + tanh(x/2)) / 2: no overflow for large |x|
         out = np.tanh(x * 0.5)
@@ -72,6 +74,8 @@ class Tanh(Layer):
     [1.0, 0.7864]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._out = np.tanh(x)
         return self._out
@@ -81,7 +85,7 @@ class Tanh(Layer):
         return grad_output * (1.0 - out * out)  # ∂E/∂net = ∂E/∂out · (1 − out²)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _relu(x, out, mask, zero):
     for i in range(x.size):
         v = x[i]
@@ -89,7 +93,7 @@ def _relu(x, out, mask, zero):
         out[i] = zero if v <= 0 else v  # NaN passes through, as in PyTorch
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _relu_grad(g, mask, out, zero):
     for i in range(g.size):
         out[i] = g[i] if mask[i] else zero
@@ -122,6 +126,8 @@ class ReLU(Layer):
     >>> layer.backward(np.array([5.0, 5.0, 5.0])).tolist()
     [0.0, 0.0, 5.0]
     """
+
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -182,6 +188,8 @@ class LeakyReLU(Layer):
     [0.1, 1.0]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, int | float):
@@ -239,6 +247,8 @@ class GELU(Layer):
     >>> layer.backward(np.ones(3)).round(4).tolist()  # Φ(x) + x φ(x)
     [-0.0833, 0.5, 1.0833]
     """
+
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -301,6 +311,8 @@ class Softmax(Layer):
     >>> layer.backward(np.array([[1.0, 1.0]])).round(4).tolist()  # a constant shift has no effect
     [[0.0, 0.0]]
     """
+
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

@@ -28,12 +28,17 @@ Gradient arrays
     ``reset_state()`` — truncated backpropagation through time.
 ``config()`` / ``from_config()``
     Constructor arguments as JSON, so a saved model is rebuilt without executing code.
+``replica(part)``
+    A copy that takes one part of a batch on a thread of its own (``Sequential`` on several
+    cores): the same parameter and buffer arrays, its own caches and gradients. Only layers
+    that declare ``splits_batch = True`` have one.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -162,6 +167,9 @@ class Layer:
     """
 
     state: Any = None  # a recurrent layer's final state after forward; None for the others
+    # Whether copies (``replica``) may each take a part of a batch side by side: true of a layer
+    # whose passes treat every sample alone and read its parameters, writing only its caches.
+    splits_batch: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -442,6 +450,33 @@ class Layer:
         """
         self.state = None
         return self
+
+    def replica(self, part: int = 0) -> Layer | None:
+        """A copy that takes one part of a batch, forward and backward, on another thread.
+
+        It shares ``params`` and ``buffers`` (the same arrays, so it sees every update) and
+        keeps its own caches and ``grads``; ``Sequential`` adds the parts' gradients. Only a
+        layer whose passes treat each sample alone and change no shared state can be split
+        so: those that declare ``splits_batch = True``. BatchNorm in training (statistics of
+        the whole batch), Dropout in training (one random generator) and recurrent layers
+        (a state carried between calls) have none.
+
+        Parameters
+        ----------
+        part : int, default 0
+            Which part of the batch the copy takes; copies made for the same part reuse
+            their scratch arrays.
+
+        Returns
+        -------
+        Layer or None
+            The copy, or None when this layer has none.
+        """
+        if not self.splits_batch:
+            return None
+        twin = copy.copy(self)
+        twin.grads = {}
+        return twin
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)

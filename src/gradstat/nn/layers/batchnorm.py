@@ -21,6 +21,11 @@ from gradstat.nn.layers.base import Layer, Shape
 class _BatchNorm(Layer):
     """The engine shared by BatchNorm1D and BatchNorm2D: channels on axis 1."""
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
+    def replica(self, part: int = 0) -> Layer | None:
+        return None if self.training else super().replica(part)  # training: the statistics of the whole batch
+
     _ranks: tuple[int, ...] = ()
     _layout = ""
 

@@ -45,6 +45,8 @@ def _dtype(dtype: Any) -> np.dtype:
 class _Conv(Layer):
     """The 2-D engine; Conv1D runs it on inputs of height 1."""
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(
         self,
         in_channels: int,
@@ -74,6 +76,14 @@ class _Conv(Layer):
             "bias": np.zeros(out_channels, self.dtype),
         }
         self._cols, self._dcols, self._ones = Buffer(), Buffer(), Buffer()
+        self._part_scratch: dict[int, tuple[Buffer, Buffer, Buffer]] = {}  # of its replicas
+
+    def replica(self, part: int = 0) -> Layer | None:
+        twin = super().replica(part)
+        if isinstance(twin, _Conv):  # the im2col arrays of its part, kept from call to call
+            scratch = self._part_scratch.setdefault(part, (Buffer(), Buffer(), Buffer()))
+            twin._cols, twin._dcols, twin._ones = scratch
+        return twin
 
     def _weight_shape(self) -> tuple[int, ...]:
         raise NotImplementedError

@@ -73,6 +73,8 @@ class Dense(Layer):
     ([[0.05, 0.1], [0.0, 0.0]], [[0.15, 0.2]])
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(
         self,
         in_features: int,

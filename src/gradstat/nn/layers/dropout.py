@@ -48,6 +48,11 @@ class Dropout(Layer):
     [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
+    def replica(self, part: int = 0) -> Layer | None:
+        return None if self.training else super().replica(part)  # training: one random generator
+
     def __init__(self, rate: float = 0.5, *, seed: int | None = None) -> None:
         super().__init__()
         if isinstance(rate, bool) or not isinstance(rate, int | float):

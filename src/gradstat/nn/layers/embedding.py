@@ -57,6 +57,8 @@ class Embedding(Layer):
     [1.0, 0.0, 0.0, 0.0, 2.0]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(
         self,
         num_embeddings: int,

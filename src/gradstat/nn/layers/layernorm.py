@@ -68,6 +68,8 @@ class LayerNorm(Layer):
     [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(
         self,
         normalized_shape: int | tuple[int, ...] | list[int],

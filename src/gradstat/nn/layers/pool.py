@@ -32,6 +32,8 @@ IntPair = int | tuple[int, int]
 class _Pool2D(Layer):
     """The 2-D engine on (B, C, H, W); the 1-D pool runs it on height 1."""
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], tiling: str) -> None:
         super().__init__()
         self._kernel, self._stride = kernel, stride
@@ -56,7 +58,7 @@ class _Pool2D(Layer):
         return (*input_shape[:2], oh, ow) if ndim == 4 else (*input_shape[:2], ow)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max(x, out, arg, kh, kw, sh, sw):
     """out = the maximum of each window of x, arg = its first place in the image, as row·W + column
     (a window holding NaN: NaN, at the first NaN)."""
@@ -78,7 +80,7 @@ def _max(x, out, arg, kh, kw, sh, sw):
                             at[c] = r * w_ + col if take else at[c]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_few_channels(x, out, arg, kh, kw, sh, sw):
     """``_max`` for an input free of NaN, with the window in the inner loop: 2.5× faster for
     LeNet's 6 channels (a channel loop that short does not pay), many times slower for 32."""
@@ -97,7 +99,7 @@ def _max_few_channels(x, out, arg, kh, kw, sh, sw):
                     out[b, oh, ow, c], arg[b, oh, ow, c] = m, at
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _route(grad, arg, dx):
     """dx = grad at the recorded arg-max place of each window, 0 elsewhere; dx is (B, H·W, C)."""
     b_, oh_, ow_, c_ = grad.shape

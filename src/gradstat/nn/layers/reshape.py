@@ -32,6 +32,8 @@ class Flatten(Layer):
     (2, 3, 4, 5)
     """
 
+    splits_batch = True  # copies may each take a part of a batch, side by side (replica)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim < 2:

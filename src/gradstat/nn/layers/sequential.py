@@ -6,6 +6,7 @@ gradient back through each layer in reverse order.
 
 from __future__ import annotations
 
+import copy
 import pathlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,13 +17,22 @@ from gradstat.nn.layers.base import Container, Layer, Shape, layer_class, qualif
 from gradstat.nn.losses import MSE, CrossEntropy, Loss
 from gradstat.nn.optim.optimisers import Adam, Optimiser
 from gradstat.nn.training.data import check_inputs, check_targets
-from gradstat.threads import NetworkPass
+from gradstat.threads import SPLIT_PART, NetworkPass, batch_workers, on_threads
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from gradstat.nn.inspection.explain import Explanation
     from gradstat.nn.training.callbacks import Callback
+
+
+def _leaves(layer: Layer) -> Iterator[Layer]:
+    """The layers that hold arrays, in order: a container's children's, recursively."""
+    if isinstance(layer, Container):
+        for _, child in layer.named_children():
+            yield from _leaves(child)
+    else:
+        yield layer
 
 
 def _sample_shape(input_shape: Any) -> tuple[int, ...]:
@@ -125,6 +135,7 @@ class Sequential(Container):
             self._check_chain((None, *self.input_shape))
         self.history_: dict[str, list[float]] = {}
         self._one_thread = False  # whether the last pass ended on one BLAS thread (threads.py)
+        self._parts: list[tuple[Sequential, slice]] | None = None  # a split pass's copies and rows
 
     def named_children(self) -> Iterator[tuple[str, Layer]]:
         """The layers keyed by position, so parameters are named ``"{index}.{name}"``."""
@@ -134,6 +145,11 @@ class Sequential(Container):
     # --- the layer contract -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         """out = f_L(… f_1(x)), each layer caching what its backward pass needs.
+
+        On several cores, a network of small products (LeNet's: its last pass kept BLAS on
+        one thread) splits a large enough batch into consecutive parts, one per core, each
+        run through a copy of the network (`replica`); `backward` then adds the parts'
+        gradients. The outputs and gradients are those of the whole batch.
 
         Parameters
         ----------
@@ -158,6 +174,10 @@ class Sequential(Container):
         shape = (None, *x.shape[1:])
         if shape != self._checked:
             self._check_chain(shape)
+        self._parts = self._split(x)
+        if self._parts:
+            parts = self._parts
+            return np.concatenate(on_threads(lambda k: parts[k][0].forward(x[parts[k][1]]), len(parts)))
         with NetworkPass(start_limited=self._one_thread) as blas_pass:
             for layer in self.layers:
                 x = layer.forward(x)
@@ -181,11 +201,64 @@ class Sequential(Container):
             skips it.
         """
         g = grad_output
+        if self._parts:  # the forward pass was split: each copy takes back its part
+            parts = self._parts
+            dxs = on_threads(
+                lambda k: parts[k][0].backward(g[parts[k][1]], input_grad=input_grad), len(parts)
+            )
+            self._add_part_gradients([twin for twin, _ in parts])
+            return np.concatenate(dxs) if input_grad or dxs[0].size else dxs[0]  # empty: skipped
         with NetworkPass(start_limited=self._one_thread) as blas_pass:
             for i in range(len(self.layers) - 1, -1, -1):
                 g = self.layers[i].backward(g, input_grad=input_grad or i > 0)
         self._one_thread = blas_pass.ended_limited
         return g
+
+    def replica(self, part: int = 0) -> Sequential | None:
+        """A copy of the network that takes one part of a batch on another thread: each layer's
+        `replica` (the same weights, its own caches and gradients); None if a layer has none.
+
+        Parameters
+        ----------
+        part : int, default 0
+            Which part of the batch the copy takes (copies of one part reuse scratch arrays).
+
+        Returns
+        -------
+        Sequential or None
+            The copy, or None.
+        """
+        layers = [layer.replica(part) for layer in self.layers]
+        if any(layer is None for layer in layers):
+            return None
+        twin = copy.copy(self)
+        twin.layers = [layer for layer in layers if layer is not None]
+        twin._parts = None
+        return twin
+
+    def _split(self, x: np.ndarray) -> list[tuple[Sequential, slice]] | None:
+        """The copies and rows of a split pass, or None: the pass runs whole when the last one
+        used BLAS's threads (large products: BLAS splits them better), when the user chose a
+        thread count, when a part would be small, or when a layer cannot be split."""
+        if not self._one_thread or x.size < 2 * SPLIT_PART:
+            return None
+        workers = min(batch_workers(len(x)), x.size // SPLIT_PART)
+        if workers < 2:
+            return None
+        copies = [self.replica(k) for k in range(workers)]
+        bounds = [len(x) * k // workers for k in range(workers + 1)]
+        parts = [(twin, slice(bounds[k], bounds[k + 1])) for k, twin in enumerate(copies) if twin is not None]
+        return parts if len(parts) == workers else None
+
+    def _add_part_gradients(self, copies: list[Sequential]) -> None:
+        """Each parameter's ∂E/∂θ = the sum of the parts' (the loss adds over samples)."""
+        leaves_of_copies = zip(*(_leaves(twin) for twin in copies), strict=True)
+        for layer, twins in zip(_leaves(self), leaves_of_copies, strict=True):
+            for name in twins[0].grads:
+                total = layer.grad_buffer(name)
+                np.copyto(total, twins[0].grads[name])
+                for twin in twins[1:]:
+                    total += twin.grads[name]
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return self._check_chain(tuple(input_shape))
@@ -316,7 +389,13 @@ class Sequential(Container):
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Outputs for ``X`` in evaluation mode (no dropout, running statistics), in batches.
 
-        The model's mode is restored afterwards.
+        The model's mode is restored afterwards. With several cores the batches are shared
+        out: each of as many threads as BLAS has (``gradstat.threads.batch_workers``)
+        runs a stretch of consecutive batches through a copy of the network (`replica`: the
+        same weights, its own caches), with BLAS on one thread each. A network with a layer
+        that has no copy (a recurrent one), or a thread count the user set
+        (``OMP_NUM_THREADS`` …), runs on the calling thread. The outputs are the same
+        either way.
 
         Parameters
         ----------
@@ -331,10 +410,25 @@ class Sequential(Container):
             The last layer's outputs, n rows (logits for a classifier ending in ``Dense``).
         """
         X = check_inputs(X, "X")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f"predict batch_size must be a positive int, got {batch_size!r}")
+        starts = list(range(0, len(X), batch_size))
         was_training = self.training
         self.eval()
         try:
-            parts = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+            workers = batch_workers(len(starts))
+            copies = [self.replica(k) for k in range(workers)] if workers > 1 else []
+            if len(copies) < 2 or any(twin is None for twin in copies):
+                parts = [self.forward(X[i : i + batch_size]) for i in starts]
+            else:  # a run of consecutive batches for each copy, on a core of its own
+                runs = np.array_split(np.array(starts), workers)
+
+                def run(k: int) -> list[np.ndarray]:
+                    twin = copies[k]
+                    assert twin is not None
+                    return [twin.forward(X[i : i + batch_size]) for i in runs[k]]
+
+                parts = [part for run_parts in on_threads(run, workers) for part in run_parts]
         finally:
             self.train(was_training)
         return np.concatenate(parts) if parts else self.forward(X)

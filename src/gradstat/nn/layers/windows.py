@@ -84,7 +84,7 @@ def windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> 
     return view.transpose(0, 1, 2, 4, 5, 3)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _gather(x, cols, c_, sh, sw, ph, pw):
     # x: (B, H, W·C) and cols: (B, OH, OW, kh, kw·C), so a window's row is one contiguous run
     b_, h_, wc_ = x.shape
@@ -106,7 +106,7 @@ def _gather(x, cols, c_, sh, sw, ph, pw):
                     row[t1:] = 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _scatter(values, target, c_, sh, sw, ph, pw):
     b_, h_, wc_ = target.shape
     _, oh_, ow_, kh_, kwc_ = values.shape
