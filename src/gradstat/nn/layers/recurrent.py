@@ -284,8 +284,7 @@ class RNN(Recurrent):
         with small_products():
             for t in range(steps):
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}
-                np.add(hs[t], hh, out=hs[t])
-                np.tanh(hs[t], out=hs[t])  # h_t = tanh(W_X x_t + b + W_H h_{t-1})
+                kernels.rnn_forward_step(hs[t], hh)  # h_t = tanh(W_X x_t + b + W_H h_{t-1})
                 h = hs[t]
         self._h0, self._hs = h0, hs
         self.state = hs[-1].copy()
@@ -485,12 +484,9 @@ class LSTM(Recurrent):
         h, c = h0, c0
         with small_products():
             for t in range(steps):
-                z = gates[t]
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all four gates in one product
-                np.add(z, hh, out=z)
-                np.tanh(z, out=z)
                 # i, f, o = σ(a), g = tanh(a); c_t = f ⊙ c_{t-1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
-                kernels.lstm_forward_step(z, c, cs[t], tcs[t], hs[t])
+                kernels.lstm_forward_step(gates[t], hh, c, cs[t], tcs[t], hs[t])
                 h, c = hs[t], cs[t]
         self._h0, self._c0, self._hs, self._cs, self._tcs, self._gates = h0, c0, hs, cs, tcs, gates
         self.state = (hs[-1].copy(), cs[-1].copy())
@@ -652,10 +648,7 @@ class GRU(Recurrent):
         h = h0
         with small_products():
             for t in range(steps):
-                rz = gates[t, :, : 2 * hid]
                 np.matmul(h, w_hh_t, out=hh)  # W_H h_{t-1}, all three gates in one product
-                np.add(rz, hh[:, : 2 * hid], out=rz)
-                np.tanh(rz, out=rz)
                 # r, z = σ(a); n = tanh(a_n + r ⊙ (W_hn h + b_hn)); h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
                 kernels.gru_forward_step(gates[t], hh, b_hn, h, hns[t], hs[t])
                 h = hs[t]

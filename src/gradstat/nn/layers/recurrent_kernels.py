@@ -3,37 +3,38 @@
 A step of a recurrent layer is one product with W_H (done by NumPy's BLAS, outside these
 kernels) and element-wise work on (batch, hidden) arrays: gate non-linearities, the cell
 update, and in the backward pass the local derivatives. Done with NumPy that is a dozen
-small calls per step, each paying Python's and NumPy's overhead; each function here does
-what follows one NumPy tanh over all gates (NumPy's tanh is vectorised, a compiled loop's
-is not, so the sigmoid gates are computed as σ(a) = (1 + tanh(a/2)) / 2) in one loop.
+small calls per step, each paying Python's and NumPy's overhead; each function here does all
+of a step's element-wise work in one loop. Every tanh is `tanh_of` (a rational function for
+float32 that the loop vectorises, see ``tanh.py``), and the sigmoid gates are computed as
+σ(a) = (1 + tanh(a/2)) / 2 from weights whose sigmoid rows were halved.
 Gate blocks follow PyTorch's order along the last axis: (i, f, g, o) for the LSTM, (r, z, n)
 for the GRU.
 
-Notation: ``gates`` starts as W_X x_t + b (all steps projected at once, before the loop),
+Notation: ``gates`` starts as W_X x_t + b (all steps projected at once, before the loop, the sigmoid
+rows halved),
 ``hh`` = h_{t-1} W_H' for the current step, ``dh`` = ∂E/∂h_t arriving from the output and
 ``rec`` = δ_{t+1} W_H arriving from the next step.
 """
 
 from __future__ import annotations
 
-import math
-
 import numba
 
-
-@numba.njit(cache=True, inline="always")
-def _tanh(a):
-    """tanh(a) = (1 − e^{−2|a|}) / (1 + e^{−2|a|}) with a's sign: no overflow, and exp is
-    several times faster than libm's tanh in a compiled loop."""
-    e = math.exp(-2.0 * abs(a))
-    t = (1.0 - e) / (1.0 + e)
-    return t if a >= 0 else -t
-
+from gradstat.nn.layers.tanh import tanh_of
 
 # -- tanh RNN ----------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rnn_forward_step(a, hh):
+    """h_t = tanh(a + hh) into ``a``, which arrives as W_X x_t + b; hh = W_H h_{t-1}."""
+    for n in range(a.shape[0]):
+        row, product = a[n], hh[n]  # rows: simple loops that LLVM vectorises
+        for j in range(row.size):
+            row[j] = tanh_of(row[j] + product[j])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def rnn_backward_step(h, dh, rec, delta):
     """∂E/∂h_t = dh + rec (kept in ``dh``), δ_t = (1 − h_t²) ⊙ ∂E/∂h_t (into ``delta``)."""
     for n in range(h.shape[0]):
@@ -46,29 +47,32 @@ def rnn_backward_step(h, dh, rec, delta):
 # -- LSTM --------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
-def lstm_forward_step(gates, c_prev, c, tc, h):
-    """Cell and output of one step; ``gates`` arrives as tanh(a_i/2, a_f/2, a_g, a_o/2).
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def lstm_forward_step(gates, hh, c_prev, c, tc, h):
+    """Gates, cell and output of one step; a = ``gates`` + ``hh`` holds (a_i/2, a_f/2, a_g, a_o/2).
 
-    σ(a) = (1 + tanh(a/2)) / 2 gives i, f, o (written back), g = tanh(a_g);
-    c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t).
+    σ(a) = (1 + tanh(a/2)) / 2 gives i, f, o, and g = tanh(a_g) (all four written back);
+    c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t). Row by row, in three simple loops
+    that LLVM vectorises.
     """
     hid = c.shape[1]
     for n in range(c.shape[0]):
+        row, product = gates[n], hh[n]
+        for k in range(row.size):
+            row[k] = tanh_of(row[k] + product[k])
+        i, f, g, o = row[:hid], row[hid : 2 * hid], row[2 * hid : 3 * hid], row[3 * hid :]
+        cell, out, tanh_cell = c[n], h[n], tc[n]
         for j in range(hid):
-            i = 0.5 + 0.5 * gates[n, j]
-            f = 0.5 + 0.5 * gates[n, hid + j]
-            g = gates[n, 2 * hid + j]
-            o = 0.5 + 0.5 * gates[n, 3 * hid + j]
-            gates[n, j], gates[n, hid + j], gates[n, 3 * hid + j] = i, f, o
-            ct = f * c_prev[n, j] + i * g
-            c[n, j] = ct
-            t = _tanh(ct)
-            tc[n, j] = t
-            h[n, j] = o * t
+            i[j] = 0.5 + 0.5 * i[j]
+            f[j] = 0.5 + 0.5 * f[j]
+            o[j] = 0.5 + 0.5 * o[j]
+            cell[j] = f[j] * c_prev[n, j] + i[j] * g[j]
+        for j in range(hid):
+            tanh_cell[j] = tanh_of(cell[j])
+            out[j] = o[j] * tanh_cell[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def lstm_backward_step(gates, c_prev, tc, dh, rec, dc, delta):
     """δ_t = ∂E/∂(i, f, g, o pre-activations) of one step, into ``delta`` (batch, 4·hidden).
 
@@ -94,26 +98,30 @@ def lstm_backward_step(gates, c_prev, tc, dh, rec, dc, delta):
 # -- GRU ---------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def gru_forward_step(gates, hh, b_hn, h_prev, hn, h):
-    """One GRU step; ``gates`` arrives as (tanh(a_r/2), tanh(a_z/2), W_in x + b_in) and
-    becomes (r, z, n), with σ(a) = (1 + tanh(a/2)) / 2 and
-    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn));  h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}.
-    ``hn`` keeps W_hn h_{t-1} + b_hn for the backward pass.
+    """One GRU step; ``gates`` arrives as (a_r/2, a_z/2, W_in x + b_in) without the W_H part,
+    ``hh`` = W_H h_{t-1} (its r and z rows halved too), and ``gates`` becomes (r, z, n), with
+    σ(a) = (1 + tanh(a/2)) / 2 and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn));
+    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}. ``hn`` keeps W_hn h_{t-1} + b_hn for the backward pass.
+    Row by row, in simple loops that LLVM vectorises.
     """
     hid = h.shape[1]
     for n in range(h.shape[0]):
+        row, product = gates[n], hh[n]
+        for k in range(2 * hid):
+            row[k] = 0.5 + 0.5 * tanh_of(row[k] + product[k])  # r, z
+        r, z, a = row[:hid], row[hid : 2 * hid], row[2 * hid :]
+        u, out, prev = hn[n], h[n], h_prev[n]
         for j in range(hid):
-            r = 0.5 + 0.5 * gates[n, j]
-            z = 0.5 + 0.5 * gates[n, hid + j]
-            u = hh[n, 2 * hid + j] + b_hn[j]
-            c = _tanh(gates[n, 2 * hid + j] + r * u)
-            gates[n, j], gates[n, hid + j], gates[n, 2 * hid + j] = r, z, c
-            hn[n, j] = u
-            h[n, j] = (1.0 - z) * c + z * h_prev[n, j]
+            u[j] = product[2 * hid + j] + b_hn[j]
+            a[j] = a[j] + r[j] * u[j]
+        for j in range(hid):
+            a[j] = tanh_of(a[j])  # n, in the arrays' precision
+            out[j] = (1.0 - z[j]) * a[j] + z[j] * prev[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def gru_backward_step(gates, hn, h_prev, dh, rec, dh_prev, delta_x, delta_h):
     """δ of one GRU step, split in the part that meets W_X and the part that meets W_H.
 
