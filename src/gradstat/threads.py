@@ -12,15 +12,16 @@ network pass (``NetworkPass``, entered by ``Sequential``) that one thread is kep
 restored after the product: LeNet's pooling, second convolution and small Dense products
 follow on the same thread instead of waking OpenBLAS's others for each product, until a
 large product or the end of the pass; the network's next pass starts where this one ended.
-Inference spreads over the cores the other way: ``Sequential.predict`` gives each of
-``batch_workers`` threads its own run of batches and a copy of the network (the same
-weights, its own caches), with BLAS on one thread each — LeNet's small products cannot use two
-cores, but two batches at once can.
-
 Least squares follows the same rule: a row block's Householder QR is level-2 BLAS (a
 matrix-vector product and a rank-one update per column), so a narrow design's QR runs on one
 thread; a Dask fit, whose partitions already run in parallel, runs every BLAS call on one
 thread.
+
+Such a network uses the other cores another way (``on_threads``): LeNet's small products
+cannot use two cores, but two parts of a batch at once can. ``Sequential`` splits a large
+batch into ``batch_workers`` parts, each run forward and backward through a copy of the
+network (the same weights, its own caches) with BLAS on one thread, and ``predict`` gives each
+copy its own run of batches.
 
 A user who chose a thread count, through ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` (or
 MKL's and BLIS's equivalents), keeps it: the policy then changes nothing. The limit is set
@@ -94,17 +95,12 @@ def on_threads(work: Callable[[int], T], workers: int) -> list[T]:
     if workers <= 1:
         return [work(0)]
     with small_products():
-        return _run_side_by_side(work, workers)
-
-
-def _run_side_by_side(work: Callable[[int], T], workers: int) -> list[T]:
-    """work(1 …) on the pool's threads while work(0) runs on this one; waits for all."""
-    futures = [_executor().submit(work, k) for k in range(1, workers)]
-    try:
-        first = work(0)
-    finally:
-        wait(futures)  # no part outlives the call, even when one failed
-    return [first, *(future.result() for future in futures)]  # a part's error is raised here
+        futures = [_executor().submit(work, k) for k in range(1, workers)]
+        try:
+            first = work(0)
+        finally:
+            wait(futures)  # no part outlives the call, even when one failed
+        return [first, *(future.result() for future in futures)]  # a part's error is raised here
 
 
 _pool: list[tuple[int, ThreadPoolExecutor]] = []  # (the process id, its threads), made on first use

@@ -84,6 +84,16 @@ def data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal((BATCH, 1, SIDE, SIDE)), rng.integers(0, 10, BATCH)
 
 
+def train_twice_then_predict(model: Sequential) -> None:
+    x, y = data()
+    loss = CrossEntropy()
+    with threadpool_limits(2, user_api="blas"):
+        for _ in range(2):
+            loss.forward(model.forward(x), y)
+            model.backward(loss.backward())
+        model.predict(x, batch_size=16)
+
+
 def threads_of(seen, pass_name: str) -> dict[int, int]:
     """Rows seen per thread in one kind of pass."""
     rows: dict[int, int] = {}
@@ -145,13 +155,7 @@ def test_a_thread_count_the_user_set_keeps_every_pass_on_the_callers_thread(
 ):
     monkeypatch.setenv(variable, "2")
     recorder = Recorder()
-    model, loss = lenet_like(recorder), CrossEntropy()
-    x, y = data()
-    with threadpool_limits(2, user_api="blas"):
-        for _ in range(2):
-            loss.forward(model.forward(x), y)
-            model.backward(loss.backward())
-        model.predict(x, batch_size=16)
+    train_twice_then_predict(lenet_like(recorder))
     assert {ident for _, ident, _, _ in recorder.seen} == {threading.get_ident()}
 
 
@@ -174,13 +178,7 @@ def test_a_layer_that_does_not_declare_itself_splittable_keeps_the_batch_whole(n
         splits_batch = False  # a user's layer, which may keep state between calls
 
     recorder = Unknown()
-    model, loss = lenet_like(recorder), CrossEntropy()
-    x, y = data()
-    with threadpool_limits(2, user_api="blas"):
-        for _ in range(2):
-            loss.forward(model.forward(x), y)
-            model.backward(loss.backward())
-        model.predict(x, batch_size=16)
+    train_twice_then_predict(lenet_like(recorder))
     assert {ident for _, ident, _, _ in recorder.seen} == {threading.get_ident()}
 
 

@@ -243,12 +243,22 @@ class Sequential(Container):
         if not self._one_thread or x.size < 2 * SPLIT_PART:
             return None
         workers = min(batch_workers(len(x)), x.size // SPLIT_PART)
-        if workers < 2:
+        copies = self._copies(workers)
+        if copies is None:
             return None
-        copies = [self.replica(k) for k in range(workers)]
         bounds = [len(x) * k // workers for k in range(workers + 1)]
-        parts = [(twin, slice(bounds[k], bounds[k + 1])) for k, twin in enumerate(copies) if twin is not None]
-        return parts if len(parts) == workers else None
+        return [(twin, slice(bounds[k], bounds[k + 1])) for k, twin in enumerate(copies)]
+
+    def _copies(self, workers: int) -> list[Sequential] | None:
+        """One `replica` per worker, or None for fewer than two workers or a network that has
+        none (it stops at the first layer without one)."""
+        copies: list[Sequential] = []
+        for k in range(workers if workers > 1 else 0):
+            twin = self.replica(k)
+            if twin is None:
+                return None
+            copies.append(twin)
+        return copies or None
 
     def _add_part_gradients(self, copies: list[Sequential]) -> None:
         """Each parameter's ∂E/∂θ = the sum of the parts' (the loss adds over samples)."""
@@ -416,19 +426,16 @@ class Sequential(Container):
         was_training = self.training
         self.eval()
         try:
-            workers = batch_workers(len(starts))
-            copies = [self.replica(k) for k in range(workers)] if workers > 1 else []
-            if len(copies) < 2 or any(twin is None for twin in copies):
+            copies = self._copies(batch_workers(len(starts)))
+            if copies is None:
                 parts = [self.forward(X[i : i + batch_size]) for i in starts]
             else:  # a run of consecutive batches for each copy, on a core of its own
-                runs = np.array_split(np.array(starts), workers)
+                runs = np.array_split(np.array(starts), len(copies))
 
                 def run(k: int) -> list[np.ndarray]:
-                    twin = copies[k]
-                    assert twin is not None
-                    return [twin.forward(X[i : i + batch_size]) for i in runs[k]]
+                    return [copies[k].forward(X[i : i + batch_size]) for i in runs[k]]
 
-                parts = [part for run_parts in on_threads(run, workers) for part in run_parts]
+                parts = [part for run_parts in on_threads(run, len(copies)) for part in run_parts]
         finally:
             self.train(was_training)
         return np.concatenate(parts) if parts else self.forward(X)
