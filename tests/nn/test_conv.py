@@ -37,8 +37,8 @@ def axis(draw: st.DrawFn) -> tuple[int, int, int, int]:
 
 def torch_conv(fn, x, layer, g, **kw):
     xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(layer.params["weight"], requires_grad=True)
-    bt = torch.tensor(layer.params["bias"], requires_grad=True)
+    wt = torch.tensor(layer.params["weight"].astype(np.float64), requires_grad=True)
+    bt = torch.tensor(layer.params["bias"].astype(np.float64), requires_grad=True)
     out = fn(xt, wt, bt, **kw)
     out.backward(torch.tensor(g))
     return out, xt.grad, wt.grad, bt.grad
@@ -69,6 +69,49 @@ def test_conv2d_matches_torch(height, width, c_in, c_out, batch, seed):
     close(layer.grads["weight"], ref[2])
     close(layer.grads["bias"], ref[3])
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    height=axis(),
+    width=axis(),
+    c_out=st.integers(1, 8),
+    batch=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+    dtype=st.sampled_from(["float64", "float32"]),
+)
+def test_one_channel_conv2d_in_evaluation_mode_matches_torch(height, width, c_out, batch, seed, dtype):
+    """Evaluation mode takes the direct kernel for one input channel at stride 1 (no im2col);
+    a backward pass after it builds the windows then."""
+    (h, kh, ph, _), (w, kw, pw, _) = height, width
+    h, w = h + ph, w + pw  # the drawn sizes at stride 1 (O ≥ 1 still holds)
+    rng = np.random.default_rng(seed)
+    layer = Conv2D(1, c_out, (kh, kw), 1, (ph, pw), dtype=dtype, seed=seed).eval()
+    layer.params["bias"][...] = rng.normal(size=c_out)
+    x = rng.normal(size=(batch, 1, h, w)).astype(dtype)
+    out = layer.forward(x)
+    g = rng.normal(size=out.shape)
+    dx = layer.backward(g)
+    ref = torch_conv(F.conv2d, x.astype(np.float64), layer, g, padding=(ph, pw))
+    tolerance = RTOL if dtype == "float64" else 1e-5  # float32: sums of products rounded per term
+    for actual, expected in zip((out, dx, layer.grads["weight"], layer.grads["bias"]), ref, strict=True):
+        e = expected.detach().numpy()
+        scale = max(float(np.abs(e).max(initial=0.0)), 1e-300)
+        np.testing.assert_allclose(actual, e, rtol=tolerance, atol=tolerance * scale)
+
+
+def test_one_channel_conv1d_in_evaluation_mode_matches_torch():
+    rng = np.random.default_rng(5)
+    layer = Conv1D(1, 4, 3, padding=2, dtype="float64", seed=1).eval()
+    layer.params["bias"] = rng.normal(size=4)
+    x = rng.normal(size=(2, 1, 9))
+    out = layer.forward(x)
+    g = rng.normal(size=out.shape)
+    dx = layer.backward(g)
+    ref = torch_conv(F.conv1d, x, layer, g, padding=2)
+    close(out, ref[0])
+    close(dx, ref[1])
+    close(layer.grads["weight"], ref[2])
 
 @settings(max_examples=40, deadline=None)
 @given(

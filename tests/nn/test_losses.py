@@ -54,6 +54,33 @@ def test_cross_entropy_of_a_transposed_view_matches_torch(reduction):
     np.testing.assert_allclose(loss.backward(), grad, rtol=RTOL, atol=1e-15)
 
 
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_float32_labels_match_torch_in_float64(reduction):
+    """float32 logits, spread wide enough that most classes underflow in e^(z − max z)."""
+    rng = np.random.default_rng(4)
+    logits = (rng.standard_normal((7, 9, 13)) * 30).astype(np.float32)
+    labels = rng.integers(0, 13, size=(7, 9))
+    loss = CrossEntropy(reduction=reduction)
+    value = loss.forward(logits, labels)
+    fn = torch.nn.CrossEntropyLoss(reduction=reduction)
+    ref, grad = _torch_loss_and_grad(
+        lambda p, t: fn(p.movedim(-1, 1), torch.from_numpy(t)), logits.astype(np.float64), labels
+    )
+    assert value == pytest.approx(ref, rel=1e-6)
+    assert loss.backward().dtype == np.float32
+    np.testing.assert_allclose(loss.backward(), grad, rtol=1e-5, atol=1e-7 * np.abs(grad).max())
+
+
+def test_cross_entropy_nan_logit_gives_nan_as_torch():
+    logits = np.array([[1.0, np.nan, 0.0], [np.nan, 2.0, 1.0], [0.5, 0.2, 0.1]], dtype=np.float32)
+    loss = CrossEntropy(reduction="sum")
+    value = loss.forward(logits, np.array([0, 1, 2]))
+    ref = torch.nn.CrossEntropyLoss(reduction="none")(torch.from_numpy(logits), torch.tensor([0, 1, 2]))
+    assert np.isnan(value) and bool(torch.isnan(ref[:2]).all())
+    grad = loss.backward()
+    assert np.isnan(grad[:2]).all() and np.isfinite(grad[2]).all()
+
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_probability_targets_match_torch(reduction):
     rng = np.random.default_rng(1)

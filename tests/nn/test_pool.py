@@ -40,14 +40,17 @@ def run_torch(fn, x, g, **kw):
     channels=st.integers(1, 8),
     batch=st.integers(1, 3),
     average=st.booleans(),
+    evaluation=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_pool2d_matches_torch(height, width, channels, batch, average, seed):
+def test_pool2d_matches_torch(height, width, channels, batch, average, evaluation, seed):
+    """In training mode and in evaluation mode (max pooling finds the arg-max only when the
+    backward pass comes); rounding to 2 digits makes ties, which go to the first maximum."""
     (h, kh, sh), (w, kw, sw) = height, width
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, channels, h, w))
+    x = rng.normal(size=(batch, channels, h, w)).round(2 if evaluation else 17)
     cls, fn = (AvgPool2D, F.avg_pool2d) if average else (MaxPool2D, F.max_pool2d)
-    layer = cls((kh, kw), (sh, sw))
+    layer = cls((kh, kw), (sh, sw)).train(not evaluation)
     out = layer.forward(x)
     g = rng.normal(size=out.shape)
     dx = layer.backward(g)
@@ -149,8 +152,9 @@ def test_gradcheck(layer, shape):
     assert "input" in result.errors
 
 
-def test_max_pool_propagates_nan_like_torch():
-    x = np.array([[[[1.0, np.nan, 3.0, 4.0], [2.0, 0.0, 5.0, 6.0]]]])
-    out = MaxPool2D(2).forward(x)
+@pytest.mark.parametrize("training", [True, False])
+def test_max_pool_propagates_nan_like_torch(training):
+    x = np.array([[[[1.0, np.nan, 3.0, 4.0], [2.0, 0.0, 5.0, 6.0]], [[np.nan, 1, 2, 3], [4, 5, 6, 7]]]])
+    out = MaxPool2D(2).train(training).forward(x)
     ref = F.max_pool2d(torch.tensor(x), 2).numpy()
     np.testing.assert_array_equal(out, ref)  # [[nan, 6]]: NaN is not silently dropped

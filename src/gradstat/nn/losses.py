@@ -8,9 +8,48 @@ the number of samples — every axis but the last counts as a sample axis, so
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
 REDUCTIONS = ("mean", "sum")
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _shift_by_row_max(z, labels, shifted):
+    """shifted = z − max z, row by row; returns Σ_n (z − max z)_n,label (of the picked classes)."""
+    picked = 0.0
+    for n in range(z.shape[0]):
+        row, out = z[n], shifted[n]
+        m = row[0]
+        for j in range(1, row.size):
+            v = row[j]
+            m = v if v > m else m  # (2.5× the builtin max) a NaN makes its row NaN below
+        for j in range(row.size):
+            out[j] = row[j] - m
+        picked += out[labels[n]]
+    return picked
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _normalise_rows(prob, labels, scale):
+    """e^(z − max z) → scale (ŷ − y) in place, y one-hot; returns Σ_n log Σ_k e^(z − max z)_nk.
+
+    Each row's total is summed in float64; ``reassoc`` lets that sum be vectorised.
+    """
+    log_totals = 0.0
+    for n in range(prob.shape[0]):
+        row = prob[n]
+        total = 0.0
+        for j in range(row.size):
+            total += row[j]
+        factor = scale / total
+        for j in range(row.size):
+            row[j] = row[j] * factor  # scale ŷ
+        row[labels[n]] -= scale  # − scale y
+        log_totals += math.log(total)
+    return log_totals
 
 
 class Loss:
@@ -242,20 +281,24 @@ class CrossEntropy(Loss):
             raise ValueError(f"CrossEntropy: logits need a class axis, got shape {pred.shape}")
         target = np.asarray(target)
         n_classes = pred.shape[-1]
-        z = np.subtract(pred, pred.max(axis=-1, keepdims=True), order="C")  # flat views below are views
+        scale = 1.0 if self.reduction == "sum" else 1.0 / self._samples(pred)
+        if target.shape == pred.shape[:-1]:
+            labels = class_labels(target, n_classes).reshape(-1)
+            z = np.ascontiguousarray(pred).reshape(-1, n_classes)
+            grad = np.empty(pred.shape, z.dtype if z.dtype.kind == "f" else np.float64)
+            flat = grad.reshape(-1, n_classes)
+            # log ŷ_label = (z − max z)_label − log Σ_k e^(z − max z)_k, in three passes
+            picked = _shift_by_row_max(z, labels, flat)
+            np.exp(flat, out=flat)
+            loss = _normalise_rows(flat, labels, scale) - picked  # −Σ_n log ŷ_n,label
+            self._grad = grad  # scale (ŷ − y) with one-hot y
+            return float(loss * scale)
+        z = np.subtract(pred, pred.max(axis=-1, keepdims=True), order="C")
         prob = np.exp(z)
         total = prob.sum(axis=-1, keepdims=True)
         log_total = np.log(total)  # log softmax(z)_k = z_k − log Σ_j e^(z_j)
         prob /= total  # ŷ = softmax(z)
-        scale = 1.0 if self.reduction == "sum" else 1.0 / self._samples(pred)
-        if target.shape == pred.shape[:-1]:
-            labels = class_labels(target, n_classes).reshape(-1)
-            rows = np.arange(labels.size)
-            picked = z.reshape(-1, n_classes)[rows, labels]
-            loss = log_total.sum() - picked.sum()  # −Σ_n log ŷ_n,label
-            prob.reshape(-1, n_classes)[rows, labels] -= 1.0  # ŷ − y with one-hot y
-            grad = prob
-        elif target.shape == pred.shape:
+        if target.shape == pred.shape:
             if target.dtype.kind not in "fiub":
                 raise ValueError(
                     f"CrossEntropy: probability targets must be numbers, got dtype {target.dtype}; "

@@ -399,6 +399,11 @@ class Layer:
     def train(self, mode: bool = True) -> Self:
         """Switch training mode on or off (Dropout drops, BatchNorm uses the batch's statistics).
 
+        Evaluation mode also lets a layer skip work that only a backward pass needs: a
+        one-channel convolution skips its im2col copy and max pooling its arg-max. A
+        backward pass after such a forward pass does that work then, so its gradients are
+        the same in either mode.
+
         Parameters
         ----------
         mode : bool, default True

@@ -99,6 +99,26 @@ def _max_few_channels(x, out, arg, kh, kw, sh, sw):
                     out[b, oh, ow, c], arg[b, oh, ow, c] = m, at
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _window_max(x, out, kh, kw, sh, sw):
+    """``_max`` without the arg-max (evaluation mode): the window offset (i, j) outside and a
+    whole output row of pixels and channels inside, a loop the compiler vectorises."""
+    b_, _, _, c_ = x.shape
+    _, oh_, ow_, _ = out.shape
+    for b in range(b_):
+        for oh in range(oh_):
+            best = out[b, oh]
+            for i in range(kh):
+                row = x[b, oh * sh + i]
+                for j in range(kw):
+                    first = i + j == 0
+                    for ow in range(ow_):
+                        for c in range(c_):
+                            v, m = row[ow * sw + j, c], best[ow, c]
+                            # larger or NaN replaces (once NaN, it stays): the maximum as PyTorch's
+                            best[ow, c] = v if first | ((m == m) & ((v > m) | (v != v))) else m
+
+
 @numba.njit(cache=True, nogil=True)
 def _route(grad, arg, dx):
     """dx = grad at the recorded arg-max place of each window, 0 elsewhere; dx is (B, H·W, C)."""
@@ -116,15 +136,27 @@ class _MaxPool(_Pool2D):
         x = channels_last(x4)
         b, h, w, c = x.shape
         oh, ow = self._sizes(h, w)
-        (kh, kw), (sh, sw) = self._kernel, self._stride
-        out, arg = np.empty((b, oh, ow, c), x.dtype), np.empty((b, oh, ow, c), np.int32)
-        few = c <= 8 and not np.isnan(x).any()
-        (_max_few_channels if few else _max)(x, out, arg, kh, kw, sh, sw)  # out_ij = max of window ij
-        self._cache = (x.shape, x.dtype, arg)
+        out = np.empty((b, oh, ow, c), x.dtype)
+        if self.training:
+            self._cache: tuple[np.ndarray, np.ndarray | None] = (x, self._arg_max(x, out))
+        else:  # no backward likely: the maximum alone, the arg-max if a backward pass comes
+            _window_max(x, out, *self._kernel, *self._stride)  # out_ij = max of window ij
+            self._cache = (x, None)
         return out.transpose(0, 3, 1, 2)
 
+    def _arg_max(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Fill ``out`` with each window's maximum; return where each was (row·W + column)."""
+        arg = np.empty(out.shape, np.int32)
+        few = x.shape[3] <= 8 and not np.isnan(x).any()
+        kernel = _max_few_channels if few else _max
+        kernel(x, out, arg, *self._kernel, *self._stride)  # out_ij = max of window ij
+        return arg
+
     def _backward4(self, grad4: np.ndarray) -> np.ndarray:
-        shape, dtype, arg = self._cache
+        x, arg = self._cache
+        shape, dtype = x.shape, x.dtype
+        if arg is None:  # the forward pass was in evaluation mode
+            arg = self._arg_max(x, np.empty(grad4.transpose(0, 2, 3, 1).shape, dtype))
         g = channels_last(grad4).astype(dtype, copy=False)
         dx = np.empty(shape, dtype)
         # ∂E/∂x = ∂E/∂out at the (first) arg-max of each window, 0 elsewhere
