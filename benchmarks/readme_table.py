@@ -32,9 +32,9 @@ def blas_line(results: list[dict[str, Any]]) -> str:
     for entry in results:
         libs = entry["sides"].get("gradstat", {}).get("blas", [])
         blas = [lib for lib in libs if lib["user_api"] == "blas"]
-        if blas:
-            lib = blas[0]
-            return f"{lib['internal_api']} {lib['version']} ({lib['architecture']} kernel)"
+        if blas:  # NumPy's and SciPy's, each with its own copy of the library
+            loaded = {f"{b['internal_api']} {b['version']} ({b['architecture']} kernel)" for b in blas}
+            return " and ".join(sorted(loaded))
     return "unknown"
 
 
