@@ -1,4 +1,4 @@
-"""LeakyReLU and GELU against PyTorch autograd (float64), and gradcheck on each."""
+"""ReLU, LeakyReLU and GELU against PyTorch autograd (float64), and gradcheck on each."""
 
 from __future__ import annotations
 
@@ -9,9 +9,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-from gradstat.nn import GELU, LeakyReLU, gradcheck, layer_class
+from gradstat.nn import GELU, LeakyReLU, ReLU, gradcheck, layer_class
 
 RTOL = 1e-10
+
+
+@pytest.mark.parametrize("memory", [(0, 1, 2, 3), (0, 2, 3, 1), (2, 0, 3, 1), (3, 2, 1, 0)])
+@pytest.mark.parametrize("grad_memory", [(0, 1, 2, 3), (1, 3, 0, 2)])
+def test_relu_on_any_memory_order_matches_torch(memory, grad_memory):
+    """ReLU runs over its input in memory order (channels-last feature maps without a copy);
+    inputs and gradients laid out along any permutation of the axes, with zeros and ties."""
+
+    def laid_out(a: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+        # the same values, stored with the axes in `order` from slowest to fastest
+        return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 4, 5)).round(1)
+    g = rng.standard_normal(x.shape)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    torch.relu(xt).backward(torch.from_numpy(g))
+    layer = ReLU()
+    out = layer.forward(laid_out(x, memory))
+    grad_x = layer.backward(laid_out(g, grad_memory))
+    np.testing.assert_array_equal(out, torch.relu(torch.from_numpy(x)).numpy())
+    np.testing.assert_array_equal(grad_x, xt.grad.numpy())
 
 
 @settings(max_examples=40, deadline=None)

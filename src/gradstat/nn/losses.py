@@ -132,7 +132,7 @@ class Loss:
         return f"{type(self).__name__}(reduction={self.reduction!r})"
 
     def _samples(self, pred: np.ndarray) -> int:
-        return int(np.prod(pred.shape[:-1])) if pred.ndim > 1 else 1
+        return math.prod(pred.shape[:-1]) if pred.ndim > 1 else 1
 
 
 def _same_shape(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from scipy.special import erf
 
-from gradstat.nn.layers.base import Layer, memory_order
+from gradstat.nn.layers.base import Layer, memory_order, undo_order
 
 
 class Sigmoid(Layer):
@@ -142,7 +142,7 @@ class ReLU(Layer):
         out, mask = np.empty_like(xt, order="C"), np.empty(xt.shape, bool)
         _relu(xt.reshape(-1), out.reshape(-1), mask.reshape(-1), x.dtype.type(0))  # max(net, 0)
         self._mask, self._order = mask, order
-        return out.transpose(np.argsort(order))
+        return out.transpose(undo_order(order))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         g, mask, order = np.asarray(grad_output), self._mask, self._order
@@ -150,11 +150,11 @@ class ReLU(Layer):
             return g * mask  # ∂E/∂net = ∂E/∂out · 1[net > 0]
         gt = g.transpose(order)  # mask is stored in this order
         if gt.shape != mask.shape or g.dtype.kind != "f":
-            return g * mask.transpose(np.argsort(order))
+            return g * mask.transpose(undo_order(order))
         gt = np.ascontiguousarray(gt)
         out = np.empty_like(gt, order="C")
         _relu_grad(gt.reshape(-1), mask.reshape(-1), out.reshape(-1), g.dtype.type(0))
-        return out.transpose(np.argsort(order))
+        return out.transpose(undo_order(order))
 
 
 class LeakyReLU(Layer):

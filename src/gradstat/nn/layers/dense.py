@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.layers.base import Layer, Shape, memory_order
+from gradstat.nn.layers.base import Layer, Shape, memory_order, undo_order
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
 from gradstat.threads import product_in_pass
 
@@ -128,7 +128,7 @@ class Dense(Layer):
         out = self._x2 @ w.T  # net = x W'
         if self.bias:
             out += self.params["bias"]  # + b
-        return out.reshape(*rows.shape[:-1], self.out_features).transpose(np.argsort(order))
+        return out.reshape(*rows.shape[:-1], self.out_features).transpose(undo_order(order))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         """Fill ∂E/∂W = δ' x and ∂E/∂b = Σ δ; return ∂E/∂x = δ W (δ = ∂E/∂net).
@@ -154,11 +154,11 @@ class Dense(Layer):
         product_in_pass(x2.size * self.out_features)
         np.matmul(g2.T, x2, out=self.grad_buffer("weight"))  # ∂E/∂w_jk = Σ_n δ_nj x_nk
         if self.bias:
-            np.sum(g2, axis=0, out=self.grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj
+            np.add.reduce(g2, axis=0, out=self.grad_buffer("bias"))  # ∂E/∂b_j = Σ_n δ_nj
         if not input_grad:
             return np.empty(0, dtype=w.dtype)
         dx = (g2 @ w).reshape(*rows.shape[:-1], self.in_features)  # ∂E/∂x = δ W
-        return dx.transpose(np.argsort(order))
+        return dx.transpose(undo_order(order))
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) < 2 or input_shape[-1] != self.in_features:
