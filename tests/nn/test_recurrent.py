@@ -1,4 +1,4 @@
-"""RNN / LSTM against PyTorch autograd (float64, same weights): outputs and every gradient."""
+"""RNN / LSTM (and the GRU where noted) against PyTorch autograd (float64, same weights): outputs and every gradient."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradstat.nn import CrossEntropy, Dense, Sequential, gradcheck
-from gradstat.nn.layers.recurrent import LSTM, RNN, Stacked
+from gradstat.nn.layers.recurrent import GRU, LSTM, RNN, Stacked
 
-TORCH = {RNN: torch.nn.RNN, LSTM: torch.nn.LSTM}
+TORCH = {RNN: torch.nn.RNN, LSTM: torch.nn.LSTM, GRU: torch.nn.GRU}
 
 
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:
@@ -106,6 +106,28 @@ def test_final_state_gradient_equals_pytorch(cls):
     gs = np_(weights[0][0]) if cls is RNN else (np_(weights[0][0]), np_(weights[1][0]))
     assert rel_err(layer.backward(np_(up), grad_state=gs), np_(x.grad)) < 1e-10
 
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_backward_reads_a_time_major_gradient_without_changing_it(cls):
+    """The gradient from a Dense on a recurrent output is a time-major view: backward reads
+    it in place, adds the final-state gradient, and leaves the caller's array as it was."""
+    torch.manual_seed(5)
+    net = TORCH[cls](3, 4, batch_first=True).double()
+    x = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
+    out, final = net(x)
+    finals = (final,) if cls is not LSTM else final
+    weights = [torch.randn_like(f) for f in finals]
+    up = torch.randn_like(out)
+    ((out * up).sum() + sum((f * w).sum() for f, w in zip(finals, weights, strict=True))).backward()
+    layer = cls(3, 4, dtype="float64").load_state_dict(net.state_dict())
+    layer.forward(np_(x))
+    upstream = np.ascontiguousarray(np_(up).transpose(1, 0, 2)).transpose(1, 0, 2)  # time-major memory
+    kept = upstream.copy()
+    gs = np_(weights[0][0]) if cls is not LSTM else (np_(weights[0][0]), np_(weights[1][0]))
+    assert rel_err(layer.backward(upstream, grad_state=gs), np_(x.grad)) < 1e-10
+    for name, param in net.named_parameters():
+        assert rel_err(layer.grads[name], np_(param.grad)) < 1e-10, name
+    np.testing.assert_array_equal(upstream, kept)
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
 def test_float32_default_and_pytorch_parameter_shapes(cls):

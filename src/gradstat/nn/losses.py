@@ -13,6 +13,8 @@ import math
 import numba
 import numpy as np
 
+from gradstat.nn.layers.base import memory_order, undo_order
+
 REDUCTIONS = ("mean", "sum")
 
 
@@ -283,15 +285,20 @@ class CrossEntropy(Loss):
         n_classes = pred.shape[-1]
         scale = 1.0 if self.reduction == "sum" else 1.0 / self._samples(pred)
         if target.shape == pred.shape[:-1]:
-            labels = class_labels(target, n_classes).reshape(-1)
-            z = np.ascontiguousarray(pred).reshape(-1, n_classes)
-            grad = np.empty(pred.shape, z.dtype if z.dtype.kind == "f" else np.float64)
+            # the rows in the order they lie in memory (a time-major recurrent output seen
+            # batch-first): no copy of the logits, and a gradient laid out as they are
+            order = memory_order(pred)
+            if order is None or order[-1] != pred.ndim - 1:
+                order = tuple(range(pred.ndim))
+            z = np.ascontiguousarray(pred.transpose(order))
+            labels = class_labels(target, n_classes).transpose(order[:-1]).reshape(-1)
+            grad = np.empty(z.shape, z.dtype if z.dtype.kind == "f" else np.float64)
             flat = grad.reshape(-1, n_classes)
             # log ŷ_label = (z − max z)_label − log Σ_k e^(z − max z)_k, in three passes
-            picked = _shift_by_row_max(z, labels, flat)
+            picked = _shift_by_row_max(z.reshape(-1, n_classes), labels, flat)
             np.exp(flat, out=flat)
             loss = _normalise_rows(flat, labels, scale) - picked  # −Σ_n log ŷ_n,label
-            self._grad = grad  # scale (ŷ − y) with one-hot y
+            self._grad = grad.transpose(undo_order(order))  # scale (ŷ − y) with one-hot y
             return float(loss * scale)
         z = np.subtract(pred, pred.max(axis=-1, keepdims=True), order="C")
         prob = np.exp(z)

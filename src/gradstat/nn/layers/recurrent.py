@@ -172,7 +172,7 @@ class Recurrent(Layer):
                 f"{type(self).__name__}.backward expects grad_output of shape "
                 f"{(b, t, self.hidden_size)}, got {g.shape}"
             )
-        return np.array(g.transpose(1, 0, 2), dtype=self.dtype, order="C")  # a copy: updated in place
+        return np.ascontiguousarray(g.transpose(1, 0, 2), dtype=self.dtype)  # a copy only if not time-major
 
 
 class RNN(Recurrent):
@@ -314,19 +314,20 @@ class RNN(Recurrent):
             ∂E/∂x_t = W_X' δ_t, (batch, time, input_size); an empty array when
             ``input_grad`` is False.
         """
-        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        dh = self._check_grad_output(grad_output)  # ∂E/∂h_t from above, time-major
         hs = self._hs
         steps, batch = hs.shape[:2]
+        total = np.empty_like(hs)  # ∂E/∂h_t from above and from the next step
+        rec = np.zeros_like(hs[0])  # W_H' δ_{t+1}, nothing beyond the last step
         if grad_state is not None:
-            dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
+            rec += self._check_state_part(grad_state, batch, "grad_state")  # ∂E/∂h_T from beyond
         w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta = np.empty_like(hs)
-        rec = np.zeros_like(dh[0])  # W_H' δ_{t+1}, nothing beyond the last step
         with small_products():
             for t in range(steps - 1, -1, -1):
-                kernels.rnn_backward_step(hs[t], dh[t], rec, delta[t])  # δ_t = (1 - h_t²) ⊙ ∂E/∂h_t
+                kernels.rnn_backward_step(hs[t], dh[t], rec, total[t], delta[t])  # δ_t = (1 - h_t²) ⊙ ∂E/∂h_t
                 np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
-        self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
+        self.grad_hidden = total.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = rec  # ∂E/∂h_0 = W_H' δ_1
         return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
@@ -515,25 +516,26 @@ class LSTM(Recurrent):
             ∂E/∂x_t = W_X' δ_t, (batch, time, input_size); an empty array when
             ``input_grad`` is False.
         """
-        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        dh = self._check_grad_output(grad_output)  # ∂E/∂h_t from above, time-major
         gates, cs, tcs = self._gates, self._cs, self._tcs
         steps, batch = cs.shape[:2]
-        dc = np.zeros_like(dh[0])  # f_{t+1} ⊙ ∂E/∂c_{t+1}, nothing beyond the last step
+        total = np.empty_like(cs)  # ∂E/∂h_t from above and from the next step
+        dc = np.zeros_like(cs[0])  # f_{t+1} ⊙ ∂E/∂c_{t+1}, nothing beyond the last step
+        rec = np.zeros_like(dc)  # W_H' δ_{t+1}
         if grad_state is not None:
             if not isinstance(grad_state, tuple | list) or len(grad_state) != 2:
                 raise ValueError("LSTM grad_state must be a pair (∂E/∂h_T, ∂E/∂c_T)")
-            dh[-1] += self._check_state_part(grad_state[0], batch, "grad_state h")
+            rec += self._check_state_part(grad_state[0], batch, "grad_state h")  # ∂E/∂h_T from beyond
             dc += self._check_state_part(grad_state[1], batch, "grad_state c")
         w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta = np.empty_like(gates)
-        rec = np.zeros_like(dc)  # W_H' δ_{t+1}
         with small_products():
             for t in range(steps - 1, -1, -1):
                 c_prev = cs[t - 1] if t > 0 else self._c0
                 # δ_t = ∂E/∂(a_i, a_f, a_g, a_o); dc becomes f_t ⊙ ∂E/∂c_t
-                kernels.lstm_backward_step(gates[t], c_prev, tcs[t], dh[t], rec, dc, delta[t])
+                kernels.lstm_backward_step(gates[t], c_prev, tcs[t], dh[t], rec, dc, total[t], delta[t])
                 np.matmul(delta[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ_t
-        self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
+        self.grad_hidden = total.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = (rec, dc)  # (∂E/∂h_0, ∂E/∂c_0)
         return self._finish_backward(delta, delta, self._hs, self._h0, input_grad)
 
@@ -678,24 +680,25 @@ class GRU(Recurrent):
             ∂E/∂x_t = W_X' δˣ_t, (batch, time, input_size); an empty array when
             ``input_grad`` is False.
         """
-        dh = self._check_grad_output(grad_output)  # becomes ∂E/∂h_t in place
+        dh = self._check_grad_output(grad_output)  # ∂E/∂h_t from above, time-major
         hs, gates = self._hs, self._gates
         steps, batch = hs.shape[:2]
+        total = np.empty_like(hs)  # ∂E/∂h_t from above and from the next step
+        rec = np.zeros_like(hs[0])  # W_H' δ^h_{t+1}
+        direct = np.zeros_like(rec)  # z_{t+1} ⊙ ∂E/∂h_{t+1}
         if grad_state is not None:
-            dh[-1] += self._check_state_part(grad_state, batch, "grad_state")
+            rec += self._check_state_part(grad_state, batch, "grad_state")  # ∂E/∂h_T from beyond
         w_hh = np.ascontiguousarray(self.params["weight_hh_l0"], dtype=self.dtype)
         delta_x = np.empty_like(gates)  # ∂E/∂(W_X x_t + b_ih)
         delta_h = np.empty_like(gates)  # ∂E/∂(W_H h_{t-1} + b_hh)
-        rec = np.zeros_like(dh[0])  # W_H' δ^h_{t+1}
-        direct = np.zeros_like(rec)  # z_{t+1} ⊙ ∂E/∂h_{t+1}
         with small_products():
             for t in range(steps - 1, -1, -1):
                 h_prev = hs[t - 1] if t > 0 else self._h0
                 kernels.gru_backward_step(
-                    gates[t], self._hns[t], h_prev, dh[t], rec, direct, delta_x[t], delta_h[t]
+                    gates[t], self._hns[t], h_prev, dh[t], rec, direct, total[t], delta_x[t], delta_h[t]
                 )
                 np.matmul(delta_h[t], w_hh, out=rec)  # ∂E/∂h_{t-1} gets W_H' δ^h_t
-        self.grad_hidden = dh.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
+        self.grad_hidden = total.transpose(1, 0, 2)  # ∂E/∂h_k for every k (batch, time, hidden)
         self.grad_state = rec + direct  # ∂E/∂h_0
         return self._finish_backward(delta_x, delta_h, self._hs, self._h0, input_grad)
 

@@ -35,12 +35,12 @@ def rnn_forward_step(a, hh):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rnn_backward_step(h, dh, rec, delta):
-    """∂E/∂h_t = dh + rec (kept in ``dh``), δ_t = (1 − h_t²) ⊙ ∂E/∂h_t (into ``delta``)."""
+def rnn_backward_step(h, dh, rec, total, delta):
+    """∂E/∂h_t = dh + rec (into ``total``), δ_t = (1 − h_t²) ⊙ ∂E/∂h_t (into ``delta``)."""
     for n in range(h.shape[0]):
         for j in range(h.shape[1]):
             g = dh[n, j] + rec[n, j]
-            dh[n, j] = g
+            total[n, j] = g
             delta[n, j] = (1.0 - h[n, j] * h[n, j]) * g
 
 
@@ -73,10 +73,10 @@ def lstm_forward_step(gates, hh, c_prev, c, tc, h):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def lstm_backward_step(gates, c_prev, tc, dh, rec, dc, delta):
+def lstm_backward_step(gates, c_prev, tc, dh, rec, dc, total, delta):
     """δ_t = ∂E/∂(i, f, g, o pre-activations) of one step, into ``delta`` (batch, 4·hidden).
 
-    ∂E/∂h_t = dh + rec (kept in ``dh``); ∂c_t = ∂h_t ⊙ o ⊙ (1 − tanh² c_t) + ``dc``, where
+    ∂E/∂h_t = dh + rec (into ``total``); ∂c_t = ∂h_t ⊙ o ⊙ (1 − tanh² c_t) + ``dc``, where
     ``dc`` arrives as f_{t+1} ⊙ ∂c_{t+1} and leaves as f_t ⊙ ∂c_t.
     """
     hid = tc.shape[1]
@@ -86,7 +86,7 @@ def lstm_backward_step(gates, c_prev, tc, dh, rec, dc, delta):
             g, o = gates[n, 2 * hid + j], gates[n, 3 * hid + j]
             t = tc[n, j]
             d_h = dh[n, j] + rec[n, j]
-            dh[n, j] = d_h
+            total[n, j] = d_h
             d_c = d_h * o * (1.0 - t * t) + dc[n, j]
             delta[n, j] = d_c * g * i * (1.0 - i)  # ∂a_i = ∂c ⊙ g ⊙ σ'(a_i)
             delta[n, hid + j] = d_c * c_prev[n, j] * f * (1.0 - f)  # ∂a_f = ∂c ⊙ c_{t-1} ⊙ σ'(a_f)
@@ -122,10 +122,10 @@ def gru_forward_step(gates, hh, b_hn, h_prev, hn, h):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gru_backward_step(gates, hn, h_prev, dh, rec, dh_prev, delta_x, delta_h):
+def gru_backward_step(gates, hn, h_prev, dh, rec, dh_prev, total, delta_x, delta_h):
     """δ of one GRU step, split in the part that meets W_X and the part that meets W_H.
 
-    ∂E/∂h_t = dh + rec + ``dh_prev`` (kept in ``dh``); then ∂n = ∂h ⊙ (1 − z),
+    ∂E/∂h_t = dh + rec + ``dh_prev`` (into ``total``); then ∂n = ∂h ⊙ (1 − z),
     ∂a_n = ∂n ⊙ (1 − n²), ∂a_z = ∂h ⊙ (h_{t-1} − n) ⊙ σ'(a_z), ∂a_r = ∂a_n ⊙ hn ⊙ σ'(a_r);
     W_X sees (∂a_r, ∂a_z, ∂a_n), W_H sees (∂a_r, ∂a_z, r ⊙ ∂a_n). ``dh_prev`` leaves as
     ∂h ⊙ z, the direct path to h_{t-1} (W_H's path is added by the next call's ``rec``).
@@ -135,7 +135,7 @@ def gru_backward_step(gates, hn, h_prev, dh, rec, dh_prev, delta_x, delta_h):
         for j in range(hid):
             r, z, c = gates[n, j], gates[n, hid + j], gates[n, 2 * hid + j]
             d_h = dh[n, j] + rec[n, j] + dh_prev[n, j]
-            dh[n, j] = d_h
+            total[n, j] = d_h
             d_an = d_h * (1.0 - z) * (1.0 - c * c)
             d_ar = d_an * hn[n, j] * r * (1.0 - r)
             d_az = d_h * (h_prev[n, j] - c) * z * (1.0 - z)
