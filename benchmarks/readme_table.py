@@ -24,8 +24,11 @@ def cell(entry: dict[str, Any] | None) -> str:
     if "ratio_best" not in entry:
         missing = [s for s, d in entry["sides"].items() if "unavailable" in d]
         return f"not measured ({', '.join(missing)} unavailable)"
-    mark = "✓" if entry["ratio_best"] <= entry["target"] else "✗"
-    return f"{entry['ratio_best']:.2f} ({entry['ratio_median']:.2f}) {mark}"
+    best, median, target = entry["ratio_best"], entry["ratio_median"], entry["target"]
+    mark = "✓" if best <= target else "✗"
+    # a third digit where two would hide which side of the target a ratio lies
+    digits = 3 if any(round(r, 2) == target and r != target for r in (best, median)) else 2
+    return f"{best:.{digits}f} ({median:.{digits}f}) {mark}"
 
 
 def blas_line(results: list[dict[str, Any]]) -> str:

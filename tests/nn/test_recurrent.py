@@ -1,4 +1,4 @@
-"""RNN / LSTM (and the GRU where noted) against PyTorch autograd (float64, same weights): outputs and every gradient."""
+"""RNN, LSTM (and the GRU where noted) against PyTorch autograd (float64): outputs and every gradient."""
 
 from __future__ import annotations
 
