@@ -45,9 +45,9 @@ def one_channel_conv(x, w, bias, out, ph, pw):
     x (B, H, W), w (O, kh, kw), out (B, OH, OW, O). Each image is copied once into a zero
     padded plane, kept flat with row length Wp = W + 2 pw. Then, for every filter and kernel
     offset (i, j), net[p] += w_oij · plane[p + i Wp + j] runs over the flat positions p of all
-    output rows at once: one long loop the compiler vectorises, where im2col copies kh·kw
-    values per output for one product with few columns (6 filters: 3× slower). The
-    positions past OW in each padded row are computed and dropped.
+    output rows at once: one long loop the compiler vectorises. im2col instead copies kh·kw
+    values per output for a product with as few columns as filters (LeNet's 6: 3× slower).
+    The positions past OW in each padded row are computed and dropped.
     """
     b_, h_, w_ = x.shape
     o_, kh, kw = w.shape
@@ -67,7 +67,7 @@ def one_channel_conv(x, w, bias, out, ph, pw):
                 for j in range(kw):
                     weight, src = w[o, i, j], plane[i * wp + j : i * wp + j + n]
                     for q in range(n):
-                        row[q] += weight * src[q]  # + w_ij x_{p+i, q+j}
+                        row[q] += weight * src[q]  # + w_oij · plane[q + i Wp + j]
         for oy in range(oh_):
             for ox in range(ow_):
                 for o in range(o_):
