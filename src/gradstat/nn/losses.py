@@ -13,7 +13,7 @@ import math
 import numba
 import numpy as np
 
-from gradstat.nn.layers.base import memory_order, undo_order
+from gradstat.nn.layers.base import row_order, undo_order
 
 REDUCTIONS = ("mean", "sum")
 
@@ -287,9 +287,7 @@ class CrossEntropy(Loss):
         if target.shape == pred.shape[:-1]:
             # the rows in the order they lie in memory (a time-major recurrent output seen
             # batch-first): no copy of the logits, and a gradient laid out as they are
-            order = memory_order(pred)
-            if order is None or order[-1] != pred.ndim - 1:
-                order = tuple(range(pred.ndim))
+            order = row_order(pred)
             z = np.ascontiguousarray(pred.transpose(order))
             labels = class_labels(target, n_classes).transpose(order[:-1]).reshape(-1)
             grad = np.empty(z.shape, z.dtype if z.dtype.kind == "f" else np.float64)

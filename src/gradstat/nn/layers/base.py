@@ -118,6 +118,14 @@ def memory_order(x: np.ndarray) -> tuple[int, ...] | None:
     return order if x.transpose(order).flags.c_contiguous else None
 
 
+def row_order(x: np.ndarray) -> tuple[int, ...]:
+    """Axes that list the rows of ``x`` (its last axis kept whole and last) in the order they
+    lie in memory, when that needs no copy (a time-major recurrent output seen batch-first);
+    otherwise the identity, C order, which a reshape into rows then copies."""
+    order = memory_order(x)
+    return order if order is not None and order[-1] == x.ndim - 1 else tuple(range(x.ndim))
+
+
 def undo_order(order: tuple[int, ...]) -> tuple[int, ...]:
     """The axes that put ``x.transpose(order)`` back as ``x`` (the inverse permutation).
 

@@ -147,10 +147,10 @@ class _Conv(Layer):
             net = np.empty((b, oh, ow, self.out_channels), self.dtype)
             weight = np.ascontiguousarray(self._weight4()[:, 0])
             one_channel_conv(x[..., 0], weight, self.params["bias"], net, *self._padding)
-            self._cache: tuple[tuple[int, ...], np.ndarray | None, np.ndarray] = (x4.shape, None, x)
+            self._cache: tuple[np.ndarray, np.ndarray | None] = (x, None)
             return net.transpose(0, 3, 1, 2)  # its windows wait for a backward pass, if one comes
         cols = self._windows(x, oh, ow)
-        self._cache = (x4.shape, cols, x)
+        self._cache = (x, cols)
         weight = self._weight4().transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
         # net_ij = Σ_k Σ_l w_kl x_{i+k−1, j+l−1} + b: one GEMM over every window
         with product_of_size(cols.size * self.out_channels):  # a small one on one BLAS thread
@@ -166,8 +166,8 @@ class _Conv(Layer):
         return cols
 
     def _backward4(self, grad4: np.ndarray, input_grad: bool) -> np.ndarray:
-        shape, cols, x = self._cache
-        b, c, h, w = shape
+        x, cols = self._cache
+        b, h, w, c = x.shape
         if cols is None:  # the forward pass was direct (one_channel_conv): its windows now
             cols = self._windows(x, *grad4.shape[2:])
         _, oh, ow, kh, kw, _ = cols.shape

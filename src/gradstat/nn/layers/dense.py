@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstat.nn.layers.base import Layer, Shape, memory_order, undo_order
+from gradstat.nn.layers.base import Layer, Shape, row_order, undo_order
 from gradstat.nn.layers.init import INITIALISERS, Seed, initialise
 from gradstat.threads import product_in_pass
 
@@ -119,9 +119,7 @@ class Dense(Layer):
             x = x.astype(w.dtype)
         # Rows in the order they lie in memory (a time-major recurrent output seen batch-first),
         # so that every row is in one product without a copy; C order (a copy) otherwise.
-        order = memory_order(x) if x.ndim > 2 else None
-        if order is None or order[-1] != x.ndim - 1:
-            order = tuple(range(x.ndim))
+        order = row_order(x)
         rows = x.transpose(order)
         self._x2, self._order = rows.reshape(-1, self.in_features), order
         product_in_pass(x.size * self.out_features)  # one BLAS thread if small after a small conv
